@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both do all of their set-up on a fresh machine and are cheap to repeat.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+DATA_DIR ?= ./var
+export DATA_DIR
+
+.PHONY: run test lint format bench clean setup test-deps
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.base: $(BIN)/activate requirements/base.txt
+	$(BIN)/pip install -q -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base requirements/dev.txt
+	$(BIN)/pip install -q -r requirements/dev.txt
+	touch $@
+
+# Prepare the configured stores, the operators' database and static files.
+setup: $(VENV)/.base
+	$(BIN)/python manage.py setup_storage
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+
+run: setup
+	$(BIN)/gunicorn --config secrets_site/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) secrets_site.wsgi
+
+# Servers and browser the suite drives (each script is idempotent and caches).
+test-deps: $(VENV)/.dev
+	sh scripts/install-test-deps.sh
+
+test: test-deps
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .cache staticfiles artifacts

@@ -1,0 +1,238 @@
+"""
+Settings, read from the environment (README: Configuration).
+
+A fresh checkout runs with nothing set: local storage under ./var, debug off,
+a development secret key. Helpers are strict so that a typo in a deployment
+fails at start-up instead of silently meaning something else.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: str) -> bool:
+    value = env(name, default)
+    if value not in ("True", "False"):
+        raise ImproperlyConfigured(f"{name} is {value!r}; set it to True or False.")
+    return value == "True"
+
+
+def envint(name: str, default: int, *, minimum: int = 0) -> int:
+    value = env(name, str(default))
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is {value!r}; set it to a whole number.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} is {number}; it must be at least {minimum}.")
+    return number
+
+
+DEBUG = envbool("DJANGO_DEBUG", "False")
+ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def local_secret_key(path: Path) -> str:
+    """A random key kept in DATA_DIR, made once and shared by every worker on this machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written whole to a private file, then linked into place: a worker
+        # starting at the same moment sees either no key or the whole key.
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+# Signs admin sessions and CSRF tokens and keys the short id hashes in logs;
+# secrets themselves are sealed by passphrases, never by this key.
+SECRET_KEY = env("DJANGO_SECRET_KEY", "") or local_secret_key(DATA_DIR / "django-secret-key")
+
+# The product's limits (DESIGN.md §1, §3).
+TTL_DAYS = envint("TTL_DAYS", 5, minimum=1)
+MAX_VIEWS = envint("MAX_VIEWS", 10, minimum=1)
+MAX_TEXT_BYTES = envint("MAX_TEXT_BYTES", 64 * 1024, minimum=1)
+MAX_FILE_BYTES = envint("MAX_FILE_BYTES", 1024**3, minimum=1)
+SCRYPT_N = envint("SCRYPT_N", 2**15, minimum=2)
+if SCRYPT_N & (SCRYPT_N - 1):
+    raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two.")
+MIN_LIFETIME_SECONDS = 5 * 60
+MIN_PASSPHRASE_LENGTH = 12
+
+# Storage roles, like Django's STORAGES: a dotted class path and its options.
+SECRETS_BACKEND = env("SECRETS_BACKEND", "local")
+DYNAMO_TABLE = env("DYNAMO_TABLE", "Secrets")
+S3_BUCKET = env("S3_BUCKET", "")
+S3_SSE = env("S3_SSE", "AES256")
+AWS_REGION = env("AWS_REGION", "us-east-1")
+if SECRETS_BACKEND == "local":
+    SECRETS_STORES = {
+        "records": {
+            "BACKEND": "sharing.stores.local.SQLiteRecordStore",
+            "OPTIONS": {"path": str(DATA_DIR / "secrets.sqlite3")},
+        },
+        "blobs": {
+            "BACKEND": "sharing.stores.local.FileBlobStore",
+            "OPTIONS": {"root": str(DATA_DIR / "blobs")},
+        },
+    }
+elif SECRETS_BACKEND == "aws":
+    SECRETS_STORES = {
+        "records": {
+            "BACKEND": "sharing.stores.aws.DynamoRecordStore",
+            "OPTIONS": {"table": DYNAMO_TABLE, "region": AWS_REGION},
+        },
+        "blobs": {
+            "BACKEND": "sharing.stores.aws.S3BlobStore",
+            "OPTIONS": {
+                "bucket": S3_BUCKET,
+                "region": AWS_REGION,
+                "sse": S3_SSE,
+                "expire_days": TTL_DAYS + 1,
+            },
+        },
+    }
+else:
+    # "records.Class,blobs.Class": dotted paths, options left to the classes' defaults.
+    paths = [p.strip() for p in SECRETS_BACKEND.split(",")]
+    if len(paths) != 2 or not all(paths):
+        raise ImproperlyConfigured(
+            f"SECRETS_BACKEND is {SECRETS_BACKEND!r}; use 'local', 'aws' or "
+            "'dotted.RecordStore,dotted.BlobStore'."
+        )
+    SECRETS_STORES = {"records": {"BACKEND": paths[0]}, "blobs": {"BACKEND": paths[1]}}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "sharing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "secrets_site.urls"
+WSGI_APPLICATION = "secrets_site.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The ORM serves only Django itself (operator accounts, sessions); secrets
+# live in the stores above.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "django.sqlite3",
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Uploads: files go through sharing.uploads, which encrypts each chunk as it
+# arrives, so plaintext is never spooled to a temporary file. JSON bodies may
+# carry a text of MAX_TEXT_BYTES escaped as \uXXXX (6 bytes a byte) plus fields.
+FILE_UPLOAD_HANDLERS = ["sharing.uploads.EncryptingUploadHandler"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TEXT_BYTES * 6 + 64 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "sharing.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "pysecrets API",
+    "DESCRIPTION": (
+        "Share a text or a file through a secret id and a passphrase. A secret "
+        "is gone for good after its views run out or its lifetime ends."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django logs a failed request with its full path; secret ids travel in
+        # paths, so request logging stays with our own short-id logger.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from sharing import pages
+from sharing.api.urls import api_urlpatterns, legacy_urlpatterns
+
+urlpatterns = [
+    path("", pages.create_page, name="create"),
+    path("secret/<str:secret_id>", pages.reveal_page, name="reveal"),
+    path("api/", include(api_urlpatterns)),
+    path("admin/", admin.site.urls),
+    *legacy_urlpatterns,
+]
+
+handler400 = "sharing.api.edge.bad_request"
+handler403 = "sharing.api.edge.permission_denied"
+handler404 = "sharing.api.edge.not_found"
+handler500 = "sharing.api.edge.server_error"

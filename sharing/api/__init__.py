@@ -1,0 +1,1 @@
+"""HTTP edge: the /api resources and the original /encrypt, /decrypt routes."""

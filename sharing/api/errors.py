@@ -1,0 +1,63 @@
+"""
+One error shape for every failure, translated here and only here:
+
+    {"detail": "what is wrong", "code": "stable_code", "fields": {"name": ["problem"]}}
+
+``fields`` appears when particular inputs are at fault. Unexpected exceptions
+become a plain JSON 500 without a traceback; the log records the exception
+type and where, never the request body.
+"""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from sharing.errors import InvalidInput, PayloadTooLarge, SharingError
+
+log = logging.getLogger("sharing.api")
+
+
+def error_body(detail: str, code: str, fields: dict | None = None) -> dict:
+    body = {"detail": detail, "code": code}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _validation_fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+            for name, msgs in detail.items()
+        }
+    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    if isinstance(exc, SharingError):
+        fields = {exc.field: [exc.detail]} if isinstance(exc, InvalidInput) and exc.field else None
+        return Response(error_body(exc.detail, exc.default_code, fields), status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _validation_fields(exc.detail)
+        names = ", ".join(sorted(fields))
+        return Response(
+            error_body(f"Invalid input: {names}.", "invalid", fields), status=status.HTTP_400_BAD_REQUEST
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        detail = (
+            exc.detail if isinstance(exc, exceptions.APIException) else "The request could not be completed."
+        )
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        response.data = error_body(str(detail), str(code))
+        return response
+    log.error("unhandled %s in %s", type(exc).__name__, type(context.get("view")).__name__, exc_info=exc)
+    return Response(
+        error_body("Something went wrong on our side.", "server_error"),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

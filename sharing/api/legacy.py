@@ -1,0 +1,73 @@
+"""
+The original API, kept byte for byte (DESIGN.md §1) so existing scripts keep
+working: ``POST /encrypt`` (JSON text or multipart ``file``) answers 200
+``{"secret_id", "passphrase"}``; ``POST /decrypt`` answers ``{"data": ...}`` or
+the file, and an empty 404 for anything it cannot reveal.
+"""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sharing import services
+from sharing.api.responses import file_response
+from sharing.api.serializers import (
+    FileCreateSerializer,
+    LegacyCreatedSerializer,
+    LegacyDecryptSerializer,
+    LegacyRevealedTextSerializer,
+    TextCreateSerializer,
+)
+from sharing.api.views import BAD_INPUT, TOO_LARGE, UNAVAILABLE, NoStoreMixin, create_secret
+from sharing.domain.lifecycle import RevealedFile
+from sharing.errors import SecretNotFound
+
+
+class LegacyView(NoStoreMixin, APIView):
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+
+@extend_schema(tags=["original API"])
+class EncryptView(LegacyView):
+    @extend_schema(
+        request={"application/json": TextCreateSerializer, "multipart/form-data": FileCreateSerializer},
+        responses={200: LegacyCreatedSerializer, 400: BAD_INPUT, 413: TOO_LARGE, 503: UNAVAILABLE},
+    )
+    def post(self, request):
+        """Seal a text (JSON ``secret``) or a file (multipart ``file``)."""
+        serializer_class = FileCreateSerializer if "file" in request.FILES else TextCreateSerializer
+        created = create_secret(request, serializer_class)
+        return Response(LegacyCreatedSerializer(created).data)
+
+
+@extend_schema(tags=["original API"])
+class DecryptView(LegacyView):
+    @extend_schema(
+        request=LegacyDecryptSerializer,
+        responses={
+            200: OpenApiResponse(
+                LegacyRevealedTextSerializer, description="A text; a file comes as its bytes."
+            ),
+            400: BAD_INPUT,
+            404: OpenApiResponse(description="Empty: unknown id, wrong passphrase, used up or expired."),
+            503: UNAVAILABLE,
+        },
+    )
+    def post(self, request):
+        """Take one view of a secret."""
+        serializer = LegacyDecryptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revealed = services.secret_reveal(**serializer.validated_data)
+        if isinstance(revealed, RevealedFile):
+            return file_response(revealed)
+        return Response(LegacyRevealedTextSerializer(revealed).data)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, SecretNotFound):
+            # The original answered every miss with an empty 404.
+            return HttpResponse(status=404)
+        return super().handle_exception(exc)

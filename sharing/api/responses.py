@@ -1,0 +1,44 @@
+"""Responses shared by both route sets: a revealed file as a download."""
+
+import re
+from urllib.parse import quote
+
+from django.http import StreamingHttpResponse
+from django.views.decorators.cache import patch_cache_control
+
+from sharing.domain.lifecycle import RevealedFile
+
+_UNSAFE_IN_FALLBACK = re.compile(r"[^A-Za-z0-9._ ()+-]")
+
+
+def content_disposition(name: str) -> str:
+    """
+    ``attachment`` with a plain ASCII fallback name and the exact name in
+    RFC 5987 form. Whatever the uploader chose (quotes, CR/LF, ``;``, ``../``,
+    any script), the header stays one well-formed value and no client is
+    handed a path.
+    """
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "secret"
+    fallback = _UNSAFE_IN_FALLBACK.sub("_", name)[:150].strip(" .") or "secret"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def no_store(response):
+    patch_cache_control(response, no_store=True, private=True, max_age=0)
+    return response
+
+
+def file_response(revealed: RevealedFile) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(revealed.content, content_type=_safe_type(revealed.content_type))
+    response["Content-Length"] = str(revealed.size)
+    response["Content-Disposition"] = content_disposition(revealed.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Views-Left"] = str(revealed.views_left)
+    return no_store(response)
+
+
+def _safe_type(content_type: str) -> str:
+    # A declared type is the uploader's word; a malformed one could smuggle header text.
+    if re.fullmatch(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+", content_type or ""):
+        return content_type
+    return "application/octet-stream"

@@ -1,0 +1,113 @@
+"""
+Input and output shapes. Bounds come from the limits in force
+(``sharing.services.current_policy``), so the schema documents the same
+numbers the lifecycle enforces; the rules themselves live in the lifecycle.
+"""
+
+from datetime import UTC, datetime
+
+from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
+from rest_framework import serializers
+
+from sharing.domain.lifecycle import ID_LENGTH
+from sharing.services import current_policy
+
+MAX_PASSPHRASE_LENGTH = 1024
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes strings only: ``123`` or ``true`` is a wrong type, not a secret."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CreateOptionsSerializer(serializers.Serializer):
+    view_count = serializers.IntegerField(default=1, help_text="How many times the secret may be viewed.")
+    lifetime = serializers.IntegerField(
+        required=False, help_text="Seconds the secret lives; by default the longest allowed."
+    )
+    passphrase = StrictCharField(
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        max_length=MAX_PASSPHRASE_LENGTH,
+        help_text="Your own passphrase instead of a generated one.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        policy = current_policy()
+        self._bound(self.fields["view_count"], 1, policy.max_views)
+        self._bound(self.fields["lifetime"], policy.min_lifetime, policy.max_lifetime)
+        passphrase = self.fields["passphrase"]
+        passphrase.min_length = policy.min_passphrase_length
+        passphrase.validators.append(
+            MinLengthValidator(
+                policy.min_passphrase_length,
+                message=f"Ensure this field has at least {policy.min_passphrase_length} characters.",
+            )
+        )
+
+    @staticmethod
+    def _bound(field, low, high):
+        field.min_value, field.max_value = low, high
+        field.validators += [
+            MinValueValidator(low, message=f"Ensure this value is at least {low}."),
+            MaxValueValidator(high, message=f"Ensure this value is at most {high}."),
+        ]
+
+
+class TextCreateSerializer(CreateOptionsSerializer):
+    secret = StrictCharField(trim_whitespace=False, help_text="The text to share.")
+
+
+class FileCreateSerializer(CreateOptionsSerializer):
+    file = serializers.FileField(help_text="The file to share; sealed as it uploads.")
+
+
+class EpochDateTimeField(serializers.DateTimeField):
+    def to_representation(self, value):
+        return super().to_representation(datetime.fromtimestamp(value, tz=UTC))
+
+
+class CreatedSerializer(serializers.Serializer):
+    secret_id = serializers.CharField(min_length=ID_LENGTH, max_length=ID_LENGTH)
+    passphrase = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["text", "file"])
+    view_count = serializers.IntegerField()
+    expires_at = EpochDateTimeField()
+
+
+class PassphraseSerializer(serializers.Serializer):
+    passphrase = StrictCharField(trim_whitespace=False, max_length=MAX_PASSPHRASE_LENGTH)
+
+
+class RevealedTextSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["text"])
+    data = serializers.CharField(source="text")
+    views_left = serializers.IntegerField(help_text="Views left after this one; 0 means it is gone now.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+# The original API's shapes (DESIGN.md §1).
+
+
+class LegacyDecryptSerializer(PassphraseSerializer):
+    secret_id = StrictCharField()
+
+
+class LegacyCreatedSerializer(serializers.Serializer):
+    secret_id = serializers.CharField()
+    passphrase = serializers.CharField()
+
+
+class LegacyRevealedTextSerializer(serializers.Serializer):
+    data = serializers.CharField(source="text")

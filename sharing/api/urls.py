@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from sharing.api import legacy, views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("text", views.TextSecretViewSet, basename="text")
+router.register("files", views.FileSecretViewSet, basename="files")
+router.register("secrets", views.SecretViewSet, basename="secrets")
+
+api_urlpatterns = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+legacy_urlpatterns = [
+    path("encrypt", legacy.EncryptView.as_view(), name="encrypt"),
+    path("decrypt", legacy.DecryptView.as_view(), name="decrypt"),
+]

@@ -1,0 +1,123 @@
+"""
+The resource API under /api/: text secrets, file secrets, and reveal/burn by
+id for either kind. Each action is serializer -> service -> serializer.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from sharing import services
+from sharing.api.responses import file_response, no_store
+from sharing.api.serializers import (
+    CreatedSerializer,
+    ErrorSerializer,
+    FileCreateSerializer,
+    PassphraseSerializer,
+    RevealedTextSerializer,
+    TextCreateSerializer,
+)
+from sharing.domain.lifecycle import FILE, TEXT, RevealedFile
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown id, wrong passphrase, used up or expired.")
+BAD_INPUT = OpenApiResponse(
+    ErrorSerializer, description="The input is not valid; `fields` says which and why."
+)
+TOO_LARGE = OpenApiResponse(ErrorSerializer, description="The secret is over the size limit.")
+UNAVAILABLE = OpenApiResponse(ErrorSerializer, description="Storage is unavailable; try again shortly.")
+
+
+class NoStoreMixin:
+    """Nothing the API answers may be kept by a browser or a proxy."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        return no_store(super().finalize_response(request, response, *args, **kwargs))
+
+
+class SecretViewSet(NoStoreMixin, viewsets.ViewSet):
+    """Reveal or burn a secret by id and passphrase. Subclasses narrow ``kind`` and add create."""
+
+    kind = None
+    lookup_field = "secret_id"
+    lookup_value_regex = "[^/]+"
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=PassphraseSerializer,
+        responses={
+            200: OpenApiResponse(
+                RevealedTextSerializer,
+                description="A text secret as JSON; a file secret as its bytes "
+                "(Content-Disposition names it, X-Views-Left counts what is left).",
+            ),
+            400: BAD_INPUT,
+            404: NOT_FOUND,
+            503: UNAVAILABLE,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, secret_id=None):
+        """Take one view of the secret. The last view deletes it."""
+        serializer = PassphraseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revealed = services.secret_reveal(secret_id=secret_id, kind=self.kind, **serializer.validated_data)
+        if isinstance(revealed, RevealedFile):
+            return file_response(revealed)
+        return Response(RevealedTextSerializer(revealed).data)
+
+    @extend_schema(
+        request=PassphraseSerializer,
+        responses={204: None, 400: BAD_INPUT, 404: NOT_FOUND, 503: UNAVAILABLE},
+    )
+    @action(detail=True, methods=["post"])
+    def burn(self, request, secret_id=None):
+        """Delete the secret now, whatever views or time it had left."""
+        serializer = PassphraseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.secret_burn(secret_id=secret_id, kind=self.kind, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def create_secret(request, serializer_class):
+    """The create step both route sets share: validate, then hand text or upload to the service."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    if "file" in data:
+        return services.secret_create(upload=data.pop("file").upload, **data)
+    return services.secret_create(text=data.pop("secret"), **data)
+
+
+class TextSecretViewSet(SecretViewSet):
+    """Text secrets: a password, a key, a note."""
+
+    kind = TEXT
+
+    @extend_schema(
+        request=TextCreateSerializer,
+        responses={201: CreatedSerializer, 400: BAD_INPUT, 413: TOO_LARGE, 503: UNAVAILABLE},
+    )
+    def create(self, request):
+        """Seal a text; answer its id and passphrase, each needed to reveal it."""
+        created = create_secret(request, TextCreateSerializer)
+        return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class FileSecretViewSet(SecretViewSet):
+    """File secrets, sealed as they upload and streamed back on reveal."""
+
+    kind = FILE
+
+    # Creation is an upload; reveal and burn take JSON like the rest of the API.
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": FileCreateSerializer},
+        responses={201: CreatedSerializer, 400: BAD_INPUT, 413: TOO_LARGE, 503: UNAVAILABLE},
+    )
+    def create(self, request):
+        """Upload a file; it is encrypted chunk by chunk as it arrives."""
+        created = create_secret(request, FileCreateSerializer)
+        return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,243 @@
+"""
+The envelope: how a secret is sealed (DESIGN.md §2).
+
+    passphrase --scrypt(salt, N, r=8, p=1)--> key-encryption key (KEK)
+    KEK --AES-256-GCM--> wraps a random 256-bit data key (DEK)
+    DEK --AES-256-GCM--> seals the text, or the file's metadata and its chunks
+
+Because the content is sealed under the DEK, an upload is encrypted as it
+streams in, before any passphrase is known, and checking a passphrase only
+needs the few bytes of the wrapped key.
+
+Nonces: every message under a key gets its own nonce. The KEK seals one
+message (the DEK) and is unique per salt anyway. Under a DEK, a text secret
+has one message with a random nonce. A file secret's messages share one random
+7-byte prefix and differ in the rest by construction:
+
+    chunk i:  prefix || uint32(i) || 0x00   (0x01 for the last chunk)
+    metadata: prefix || 0xFFFFFFFF || 0x02
+
+so truncating, reordering or swapping chunks, or passing metadata off as a
+chunk, fails authentication. Associated data binds every message to the format
+version, the secret id and its purpose, so ciphertext cannot move between
+secrets or roles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+FORMAT_VERSION = 1
+SCRYPT_R = 8
+SCRYPT_P = 1
+KEY_BYTES = 32
+SALT_BYTES = 16
+NONCE_BYTES = 12
+TAG_BYTES = 16
+PREFIX_BYTES = 7
+CHUNK_BYTES = 256 * 1024  # plaintext per file chunk; ciphertext chunks are 16 bytes longer
+_LAST_CHUNK_INDEX = 0xFFFFFFFF  # reserved for metadata, so chunks stop one short of it
+_CHUNK, _LAST, _META = 0, 1, 2
+
+__all__ = [
+    "FORMAT_VERSION",
+    "DecryptionFailed",
+    "FileDecryptor",
+    "FileEncryptor",
+    "derive_key",
+    "new_data_key",
+    "new_salt",
+    "open_metadata",
+    "open_text",
+    "seal_text",
+    "unwrap_key",
+    "wrap_key",
+]
+
+
+class DecryptionFailed(Exception):
+    """Authentication failed: wrong key, or data altered, truncated or moved."""
+
+
+def _aad(secret_id: str, purpose: str, version: int = FORMAT_VERSION) -> bytes:
+    return f"pysecrets/v{version}/{purpose}/{secret_id}".encode("ascii")
+
+
+def new_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def new_data_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def derive_key(passphrase: str, salt: bytes, n: int) -> bytes:
+    """scrypt(passphrase, salt, N=n, r=8, p=1) -> 32-byte key; ~100 ms of one core at N=2^15."""
+    kdf = Scrypt(salt=salt, length=KEY_BYTES, n=n, r=SCRYPT_R, p=SCRYPT_P)
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def _seal(key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+    return nonce + AESGCM(key).encrypt(nonce, data, aad)
+
+
+def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    except (InvalidTag, ValueError):
+        raise DecryptionFailed() from None
+
+
+def wrap_key(kek: bytes, data_key: bytes, *, secret_id: str) -> bytes:
+    return _seal(kek, os.urandom(NONCE_BYTES), data_key, _aad(secret_id, "key"))
+
+
+def unwrap_key(kek: bytes, wrapped: bytes, *, secret_id: str, version: int = FORMAT_VERSION) -> bytes:
+    """Return the data key; ``DecryptionFailed`` means a wrong passphrase (or tampering)."""
+    return _open(kek, wrapped, _aad(secret_id, "key", version))
+
+
+def seal_text(data_key: bytes, text: bytes, *, secret_id: str) -> bytes:
+    return _seal(data_key, os.urandom(NONCE_BYTES), text, _aad(secret_id, "text"))
+
+
+def open_text(data_key: bytes, sealed: bytes, *, secret_id: str, version: int = FORMAT_VERSION) -> bytes:
+    return _open(data_key, sealed, _aad(secret_id, "text", version))
+
+
+def _file_nonce(prefix: bytes, index: int, flag: int) -> bytes:
+    return prefix + struct.pack(">IB", index, flag)
+
+
+@dataclass(frozen=True)
+class FileMetadata:
+    name: str
+    content_type: str
+    size: int  # plaintext bytes
+
+
+class FileEncryptor:
+    """
+    Seals a file of any size as a stream of chunks, in constant memory.
+
+    Feed plaintext with ``update`` in pieces of any size; it returns the
+    ciphertext ready so far. ``finalize`` seals the last chunk and returns it
+    with the sealed metadata (name, type, size), which is stored in the record.
+    """
+
+    def __init__(self, data_key: bytes, *, secret_id: str, chunk_bytes: int = CHUNK_BYTES):
+        self._aead = AESGCM(data_key)
+        self._secret_id = secret_id
+        self._aad = _aad(secret_id, "chunk")
+        self._prefix = os.urandom(PREFIX_BYTES)
+        self._chunk_bytes = chunk_bytes
+        self._buffer = bytearray()
+        self._index = 0
+        self.size = 0
+
+    def _seal_chunk(self, chunk: bytes, flag: int) -> bytes:
+        if self._index >= _LAST_CHUNK_INDEX:
+            raise ValueError("file too large for one stream")
+        nonce = _file_nonce(self._prefix, self._index, flag)
+        self._index += 1
+        return self._aead.encrypt(nonce, chunk, self._aad)
+
+    def update(self, data: bytes) -> bytes:
+        self.size += len(data)
+        self._buffer += data
+        out = []
+        # Keep at least one byte back: only finalize knows which chunk is last.
+        while len(self._buffer) > self._chunk_bytes:
+            out.append(self._seal_chunk(bytes(self._buffer[: self._chunk_bytes]), _CHUNK))
+            del self._buffer[: self._chunk_bytes]
+        return b"".join(out)
+
+    def finalize(self, *, name: str, content_type: str) -> tuple[bytes, bytes]:
+        """Return (last ciphertext chunk, sealed metadata)."""
+        last = self._seal_chunk(bytes(self._buffer), _LAST)
+        self._buffer.clear()
+        meta = json.dumps({"name": name, "type": content_type, "size": self.size}).encode()
+        nonce = _file_nonce(self._prefix, _LAST_CHUNK_INDEX, _META)
+        sealed_meta = nonce + self._aead.encrypt(nonce, meta, _aad(self._secret_id, "meta"))
+        return last, sealed_meta
+
+
+def open_metadata(
+    data_key: bytes, sealed: bytes, *, secret_id: str, version: int = FORMAT_VERSION
+) -> FileMetadata:
+    fields = json.loads(_open(data_key, sealed, _aad(secret_id, "meta", version)))
+    return FileMetadata(name=fields["name"], content_type=fields["type"], size=fields["size"])
+
+
+class FileDecryptor:
+    """
+    Opens a chunked file stream sealed by ``FileEncryptor``.
+
+    The chunk nonces are rebuilt from the metadata nonce's prefix and a
+    counter, and the last-chunk flag is implied by where the stream ends, so a
+    stream cut short at a chunk boundary, or with chunks dropped, reordered or
+    taken from another file, raises ``DecryptionFailed``.
+    """
+
+    def __init__(
+        self,
+        data_key: bytes,
+        sealed_metadata: bytes,
+        *,
+        secret_id: str,
+        version: int = FORMAT_VERSION,
+        chunk_bytes: int = CHUNK_BYTES,
+    ):
+        self._aead = AESGCM(data_key)
+        self._aad = _aad(secret_id, "chunk", version)
+        self._prefix = sealed_metadata[:PREFIX_BYTES]
+        self._sealed_chunk = chunk_bytes + TAG_BYTES
+
+    def _open_chunk(self, index: int, chunk: bytes, flag: int) -> bytes:
+        try:
+            return self._aead.decrypt(_file_nonce(self._prefix, index, flag), chunk, self._aad)
+        except InvalidTag:
+            raise DecryptionFailed() from None
+
+    def chunks(self, read) -> Iterator[bytes]:
+        """Yield plaintext chunks from ``read(n)``, a function that returns ciphertext bytes."""
+        current = _read_exactly(read, self._sealed_chunk)
+        index = 0
+        while True:
+            following = _read_exactly(read, self._sealed_chunk) if len(current) == self._sealed_chunk else b""
+            last = not following
+            yield self._open_chunk(index, current, _LAST if last else _CHUNK)
+            if last:
+                return
+            current, index = following, index + 1
+
+
+def _read_exactly(read, size: int) -> bytes:
+    """Read up to ``size`` bytes, short only at the end of the stream."""
+    parts, missing = [], size
+    while missing:
+        part = read(missing)
+        if not part:
+            break
+        parts.append(part)
+        missing -= len(part)
+    return b"".join(parts)
+
+
+def encrypt_file(
+    data_key: bytes, pieces: Iterable[bytes], *, secret_id: str, name: str, content_type: str
+) -> tuple[bytes, bytes]:
+    """Seal a whole file held in memory: (ciphertext, sealed metadata). For tests and tools."""
+    encryptor = FileEncryptor(data_key, secret_id=secret_id)
+    body = [encryptor.update(piece) for piece in pieces]
+    last, meta = encryptor.finalize(name=name, content_type=content_type)
+    return b"".join(body) + last, meta

@@ -1,0 +1,364 @@
+"""
+The secret lifecycle, in one place (DESIGN.md §3): create, reveal, burn, sweep.
+
+``Lifecycle`` works on any record store and blob store that keep the contract
+in ``sharing.stores.base``; it knows nothing of Django or HTTP. Its rules:
+
+- create: validate, seal, write the blob (files) before the record, and the
+  record only if its id is free;
+- reveal: load (expired counts as absent), derive the key, prove it by
+  decrypting, then atomically claim one view, and only then hand out the
+  plaintext; a wrong passphrase consumes nothing;
+- burn: whoever holds id and passphrase deletes the secret now;
+- unknown, wrong passphrase, used up and expired are one ``SecretNotFound``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sharing.domain import crypto
+from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
+from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord
+
+ID_LENGTH = 16
+ID_ALPHABET = string.ascii_letters + string.digits
+PASSPHRASE_LENGTH = 32
+PASSPHRASE_ALPHABET = ID_ALPHABET + "!#$%&*+-=?@_~"
+TEXT, FILE = "text", "file"
+_ID_CHARS = frozenset(ID_ALPHABET)
+
+
+def new_secret_id() -> str:
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def new_passphrase() -> str:
+    return "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_LENGTH))
+
+
+def is_secret_id(value: str) -> bool:
+    return len(value) == ID_LENGTH and _ID_CHARS.issuperset(value)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits in force; built from settings at the edge."""
+
+    max_views: int = 10
+    min_lifetime: int = 5 * 60
+    max_lifetime: int = 5 * 86400
+    max_text_bytes: int = 64 * 1024
+    max_file_bytes: int = 1024**3
+    min_passphrase_length: int = 12
+    kdf_n: int = 2**15
+
+    def check(self, *, view_count: int, lifetime: int | None, passphrase: str | None) -> None:
+        if not 1 <= view_count <= self.max_views:
+            raise InvalidInput(f"Must be between 1 and {self.max_views}.", field="view_count")
+        if lifetime is not None and not self.min_lifetime <= lifetime <= self.max_lifetime:
+            raise InvalidInput(
+                f"Must be between {self.min_lifetime} and {self.max_lifetime} seconds.", field="lifetime"
+            )
+        if passphrase is not None and len(passphrase) < self.min_passphrase_length:
+            raise InvalidInput(
+                f"Must be at least {self.min_passphrase_length} characters.", field="passphrase"
+            )
+
+
+@dataclass(frozen=True)
+class Created:
+    secret_id: str
+    passphrase: str
+    kind: str
+    view_count: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class RevealedText:
+    text: str
+    views_left: int
+    kind: str = TEXT
+
+
+@dataclass
+class RevealedFile:
+    """A claimed file view: metadata now, plaintext as it streams (see ``PlaintextStream``)."""
+
+    name: str
+    content_type: str
+    size: int
+    views_left: int
+    content: PlaintextStream
+    kind: str = FILE
+
+
+class PlaintextStream:
+    """
+    Iterates a file's plaintext chunk by chunk. ``close()`` always releases the
+    blob and, after the last view, deletes it, even if iteration never began
+    (a client that hangs up before the first byte).
+    """
+
+    def __init__(self, first: bytes, rest: Iterator[bytes], on_close: Callable[[], None]):
+        self._first, self._rest, self._on_close = first, rest, on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._first:
+            yield self._first
+        yield from self._rest
+
+    def close(self) -> None:
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+
+class FileUpload:
+    """
+    A file being sealed into the blob store as it arrives, before the passphrase
+    is known. ``finish`` returns it ready for ``Lifecycle.create_file``;
+    ``discard`` deletes the blob unless a record now owns it.
+    """
+
+    def __init__(self, lifecycle: Lifecycle):
+        self._lifecycle = lifecycle
+        self.secret_id = new_secret_id()
+        self.data_key = crypto.new_data_key()
+        self._encryptor = crypto.FileEncryptor(self.data_key, secret_id=self.secret_id)
+        self._writer = lifecycle.blobs.open_write(self.secret_id)
+        self.sealed_metadata = b""
+        self.blob_size = 0
+        self.owned = False  # set once a record refers to the blob
+
+    @property
+    def size(self) -> int:
+        return self._encryptor.size
+
+    def write(self, data: bytes) -> None:
+        if self._encryptor.size + len(data) > self._lifecycle.policy.max_file_bytes:
+            self.discard()
+            raise PayloadTooLarge(f"Files may be at most {self._lifecycle.policy.max_file_bytes} bytes.")
+        sealed = self._encryptor.update(data)
+        if sealed:
+            self._writer.write(sealed)
+
+    def finish(self, *, name: str, content_type: str) -> FileUpload:
+        last, self.sealed_metadata = self._encryptor.finalize(name=name, content_type=content_type)
+        self._writer.write(last)
+        self.blob_size = self._writer.commit()
+        return self
+
+    def discard(self) -> None:
+        if self.owned:
+            return
+        if self.blob_size:
+            self._lifecycle.blobs.delete(self.secret_id)
+        else:
+            self._writer.abort()
+
+
+class Lifecycle:
+    def __init__(
+        self,
+        *,
+        records: RecordStore,
+        blobs: BlobStore,
+        policy: Policy,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.records, self.blobs, self.policy, self.clock = records, blobs, policy, clock
+
+    # -- create ---------------------------------------------------------------
+
+    def _seal_record(
+        self,
+        *,
+        secret_id: str,
+        kind: str,
+        data_key: bytes,
+        payload: bytes,
+        view_count: int,
+        lifetime: int | None,
+        passphrase: str | None,
+        blob_size: int = 0,
+    ) -> tuple[SecretRecord, str]:
+        self.policy.check(view_count=view_count, lifetime=lifetime, passphrase=passphrase)
+        passphrase = passphrase or new_passphrase()
+        salt = crypto.new_salt()
+        kek = crypto.derive_key(passphrase, salt, self.policy.kdf_n)
+        record = SecretRecord(
+            secret_id=secret_id,
+            kind=kind,
+            version=crypto.FORMAT_VERSION,
+            kdf_n=self.policy.kdf_n,
+            salt=salt,
+            wrapped_key=crypto.wrap_key(kek, data_key, secret_id=secret_id),
+            payload=payload,
+            views_left=view_count,
+            expires_at=int(self.clock()) + (lifetime or self.policy.max_lifetime),
+            blob_size=blob_size,
+        )
+        return record, passphrase
+
+    def _created(self, record: SecretRecord, passphrase: str) -> Created:
+        return Created(
+            secret_id=record.secret_id,
+            passphrase=passphrase,
+            kind=record.kind,
+            view_count=record.views_left,
+            expires_at=record.expires_at,
+        )
+
+    def create_text(
+        self, *, text: str, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
+    ) -> Created:
+        plaintext = text.encode("utf-8")
+        if not plaintext:
+            raise InvalidInput("The secret must not be empty.", field="secret")
+        if len(plaintext) > self.policy.max_text_bytes:
+            raise PayloadTooLarge(f"Texts may be at most {self.policy.max_text_bytes} bytes.")
+        # A clash of 95-bit random ids is not expected; drawing again keeps put-if-absent honest.
+        for _ in range(3):
+            secret_id = new_secret_id()
+            data_key = crypto.new_data_key()
+            record, passphrase_used = self._seal_record(
+                secret_id=secret_id,
+                kind=TEXT,
+                data_key=data_key,
+                payload=crypto.seal_text(data_key, plaintext, secret_id=secret_id),
+                view_count=view_count,
+                lifetime=lifetime,
+                passphrase=passphrase,
+            )
+            try:
+                self.records.put(record)
+            except RecordExists:
+                continue
+            return self._created(record, passphrase_used)
+        raise RecordExists(secret_id)
+
+    def begin_file(self) -> FileUpload:
+        return FileUpload(self)
+
+    def create_file(
+        self,
+        *,
+        upload: FileUpload,
+        view_count: int = 1,
+        lifetime: int | None = None,
+        passphrase: str | None = None,
+    ) -> Created:
+        record, passphrase_used = self._seal_record(
+            secret_id=upload.secret_id,
+            kind=FILE,
+            data_key=upload.data_key,
+            payload=upload.sealed_metadata,
+            view_count=view_count,
+            lifetime=lifetime,
+            passphrase=passphrase,
+            blob_size=upload.blob_size,
+        )
+        # The blob was committed first, so no record ever points at a missing body.
+        self.records.put(record)
+        upload.owned = True
+        return self._created(record, passphrase_used)
+
+    # -- reveal and burn --------------------------------------------------------
+
+    def _unlock(self, secret_id: str, passphrase: str, kind: str | None) -> tuple[SecretRecord, bytes]:
+        """Return the live record and its data key, or raise the one ``SecretNotFound``."""
+        record = self.records.get(secret_id, now=self.clock()) if is_secret_id(secret_id) else None
+        if record is None or (kind is not None and record.kind != kind):
+            # Spend what a real attempt spends, so timing does not tell which ids exist.
+            crypto.derive_key(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
+            raise SecretNotFound()
+        kek = crypto.derive_key(passphrase, record.salt, record.kdf_n)
+        try:
+            return record, crypto.unwrap_key(
+                kek, record.wrapped_key, secret_id=secret_id, version=record.version
+            )
+        except crypto.DecryptionFailed:
+            raise SecretNotFound() from None
+
+    def _claim(self, secret_id: str) -> int:
+        views_left = self.records.claim_view(secret_id, now=self.clock())
+        if views_left is None:
+            raise SecretNotFound()
+        return views_left
+
+    def reveal(
+        self, *, secret_id: str, passphrase: str, kind: str | None = None
+    ) -> RevealedText | RevealedFile:
+        record, data_key = self._unlock(secret_id, passphrase, kind)
+        try:
+            if record.kind == TEXT:
+                text = crypto.open_text(data_key, record.payload, secret_id=secret_id, version=record.version)
+                return RevealedText(text=text.decode("utf-8"), views_left=self._claim(secret_id))
+            return self._reveal_file(record, data_key)
+        except crypto.DecryptionFailed:
+            raise SecretNotFound() from None
+
+    def _reveal_file(self, record: SecretRecord, data_key: bytes) -> RevealedFile:
+        secret_id = record.secret_id
+        meta = crypto.open_metadata(data_key, record.payload, secret_id=secret_id, version=record.version)
+        try:
+            body = self.blobs.open_read(secret_id)
+        except BlobNotFound:
+            raise SecretNotFound() from None
+        views_left = None
+        try:
+            decryptor = crypto.FileDecryptor(
+                data_key, record.payload, secret_id=secret_id, version=record.version
+            )
+            chunks = decryptor.chunks(body.read)
+            first = next(chunks)  # proves the body belongs to this record before a view is spent
+            views_left = self._claim(secret_id)
+        finally:
+            if views_left is None:
+                body.close()
+
+        def release() -> None:
+            body.close()
+            if views_left == 0:
+                self.blobs.delete(secret_id)
+
+        return RevealedFile(
+            name=meta.name,
+            content_type=meta.content_type,
+            size=meta.size,
+            views_left=views_left,
+            content=PlaintextStream(first, chunks, release),
+        )
+
+    def burn(self, *, secret_id: str, passphrase: str, kind: str | None = None) -> None:
+        record, _ = self._unlock(secret_id, passphrase, kind)
+        if not self.records.delete(secret_id):
+            raise SecretNotFound()
+        if record.kind == FILE:
+            self.blobs.delete(secret_id)
+
+    # -- housekeeping -----------------------------------------------------------
+
+    def sweep(self, *, grace_seconds: int) -> tuple[int, int]:
+        """
+        Delete expired records and their blobs, then blobs no record refers to
+        that are older than ``grace_seconds`` (younger ones may be uploads whose
+        record is about to be written). Return (records, blobs) deleted.
+        """
+        now = self.clock()
+        expired = self.records.sweep_expired(now=now)
+        for record in expired:
+            if record.kind == FILE:
+                self.blobs.delete(record.secret_id)
+        orphans = 0
+        for blob_id in list(self.blobs.list_ids(older_than=now - grace_seconds)):
+            if self.records.get(blob_id, now=now) is None:
+                self.blobs.delete(blob_id)
+                orphans += 1
+        return len(expired), orphans

@@ -1,0 +1,22 @@
+"""
+What may be logged about a secret: never its id in full, only a short keyed
+hash, enough to follow one secret through the logs and useless for opening it.
+"""
+
+import hashlib
+import hmac
+import re
+
+from django.conf import settings
+
+_ID_IN_PATH = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{16}(?![A-Za-z0-9])")
+
+
+def short_id(secret_id: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), secret_id.encode(), hashlib.sha256).hexdigest()
+    return "#" + digest[:8]
+
+
+def redact_path(path: str) -> str:
+    """Replace anything shaped like a secret id in a URL path with its short hash."""
+    return _ID_IN_PATH.sub(lambda m: short_id(m.group(0)), path)

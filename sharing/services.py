@@ -1,0 +1,80 @@
+"""
+The service layer: the lifecycle bound to the configured stores and limits.
+
+Views of both route sets (the original /encrypt, /decrypt and the /api
+resources) call these functions and nothing else.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from sharing.domain.lifecycle import Created, FileUpload, Lifecycle, Policy, RevealedFile, RevealedText
+from sharing.stores import blob_store, record_store
+
+
+def current_policy() -> Policy:
+    return Policy(
+        max_views=settings.MAX_VIEWS,
+        min_lifetime=settings.MIN_LIFETIME_SECONDS,
+        max_lifetime=settings.TTL_DAYS * 86400,
+        max_text_bytes=settings.MAX_TEXT_BYTES,
+        max_file_bytes=settings.MAX_FILE_BYTES,
+        min_passphrase_length=settings.MIN_PASSPHRASE_LENGTH,
+        kdf_n=settings.SCRYPT_N,
+    )
+
+
+def lifecycle() -> Lifecycle:
+    return Lifecycle(records=record_store(), blobs=blob_store(), policy=current_policy())
+
+
+def secret_create(
+    *,
+    text: str | None = None,
+    upload: FileUpload | None = None,
+    view_count: int = 1,
+    lifetime: int | None = None,
+    passphrase: str | None = None,
+) -> Created:
+    """Create a text secret (``text``) or a file secret (an ``upload`` already sealed)."""
+    if upload is not None:
+        return lifecycle().create_file(
+            upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase
+        )
+    return lifecycle().create_text(text=text, view_count=view_count, lifetime=lifetime, passphrase=passphrase)
+
+
+def secret_upload_begin() -> FileUpload:
+    return lifecycle().begin_file()
+
+
+def secret_reveal(*, secret_id: str, passphrase: str, kind: str | None = None) -> RevealedText | RevealedFile:
+    return lifecycle().reveal(secret_id=secret_id, passphrase=passphrase, kind=kind)
+
+
+def secret_burn(*, secret_id: str, passphrase: str, kind: str | None = None) -> None:
+    lifecycle().burn(secret_id=secret_id, passphrase=passphrase, kind=kind)
+
+
+def secrets_sweep(*, grace_seconds: int) -> tuple[int, int]:
+    return lifecycle().sweep(grace_seconds=grace_seconds)
+
+
+def storage_setup() -> None:
+    record_store().setup()
+    blob_store().setup()
+
+
+def public_limits() -> dict:
+    """The limits a client may show before it sends anything."""
+    policy = current_policy()
+    return {
+        "max_views": policy.max_views,
+        "ttl_days": settings.TTL_DAYS,
+        "min_lifetime": policy.min_lifetime,
+        "max_lifetime": policy.max_lifetime,
+        "max_text_bytes": policy.max_text_bytes,
+        "max_file_bytes": policy.max_file_bytes,
+        "min_passphrase_length": policy.min_passphrase_length,
+    }

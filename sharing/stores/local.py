@@ -1,0 +1,224 @@
+"""
+The embedded default: records in one SQLite file, blobs as files, both under
+DATA_DIR. Needs no set-up and is safe with many worker processes on one
+machine: SQLite in WAL mode serialises writers, and every change that must be
+atomic is one ``BEGIN IMMEDIATE`` transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from sharing.errors import StorageUnavailable
+from sharing.stores.base import BlobNotFound, BlobStore, BlobWriter, RecordExists, RecordStore, SecretRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS secrets (
+    secret_id   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    kdf_n       INTEGER NOT NULL,
+    salt        BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    payload     BLOB NOT NULL,
+    views_left  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    blob_size   INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS secrets_expires_at ON secrets (expires_at);
+"""
+_FIELDS = [field for field in SecretRecord.__dataclass_fields__]
+_COLUMNS = ", ".join(_FIELDS)
+
+
+class SQLiteRecordStore(RecordStore):
+    def __init__(self, *, path: str, timeout: float = 10.0):
+        super().__init__()
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        # One connection per thread and per process: a connection inherited
+        # across fork() must never be used by the child.
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            return db
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True)
+        # FULL: a view, once claimed, must stay claimed after a power cut.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = self._connect()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as e:
+            raise StorageUnavailable() from e
+
+    def _query(self, sql: str, params: tuple) -> list[tuple]:
+        try:
+            return self._connect().execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise StorageUnavailable() from e
+
+    def setup(self) -> None:
+        self._query("SELECT 1", ())
+
+    def put(self, record: SecretRecord) -> None:
+        values = tuple(getattr(record, field) for field in _FIELDS)
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    f"INSERT INTO secrets ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})", values
+                )
+        except sqlite3.IntegrityError:
+            raise RecordExists(record.secret_id) from None
+
+    def get(self, secret_id: str, *, now: float) -> SecretRecord | None:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM secrets WHERE secret_id = ? AND views_left >= 1 AND expires_at > ?",
+            (secret_id, now),
+        )
+        return SecretRecord(*rows[0]) if rows else None
+
+    def claim_view(self, secret_id: str, *, now: float) -> int | None:
+        with self._transaction() as db:
+            row = db.execute(
+                "UPDATE secrets SET views_left = views_left - 1"
+                " WHERE secret_id = ? AND views_left >= 1 AND expires_at > ? RETURNING views_left",
+                (secret_id, now),
+            ).fetchone()
+            if row is None:
+                return None
+            if row[0] == 0:
+                db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
+            return row[0]
+
+    def delete(self, secret_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,)).rowcount == 1
+
+    def sweep_expired(self, *, now: float) -> list[SecretRecord]:
+        with self._transaction() as db:
+            rows = db.execute(f"DELETE FROM secrets WHERE expires_at <= ? RETURNING {_COLUMNS}", (now,))
+            return [SecretRecord(*row) for row in rows.fetchall()]
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local = threading.local()
+
+
+class _FileBlobWriter(BlobWriter):
+    def __init__(self, partial: Path, final: Path):
+        self._partial, self._final = partial, final
+        try:
+            # 0600 and exclusive: ids are random, so an existing file means a bug or an attack.
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._file = os.fdopen(fd, "wb")
+        except OSError as e:
+            raise StorageUnavailable() from e
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._file.write(data)
+        except OSError as e:
+            self.abort()
+            raise StorageUnavailable() from e
+
+    def commit(self) -> int:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            size = self._file.tell()
+            self._file.close()
+            os.replace(self._partial, self._final)
+            return size
+        except OSError as e:
+            self.abort()
+            raise StorageUnavailable() from e
+
+    def abort(self) -> None:
+        self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._partial.unlink()
+
+
+class FileBlobStore(BlobStore):
+    """
+    One file per blob, ``<root>/<id>``; while being written, ``<root>/<id>.partial``,
+    renamed into place on commit so a reader never sees half a blob.
+    """
+
+    PARTIAL = ".partial"
+
+    def __init__(self, *, root: str):
+        super().__init__()
+        self.root = Path(root)
+
+    def _path(self, blob_id: str) -> Path:
+        if not blob_id.isalnum():
+            raise ValueError("blob ids are alphanumeric")
+        return self.root / blob_id
+
+    def setup(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as e:
+            raise StorageUnavailable() from e
+
+    def open_write(self, blob_id: str) -> BlobWriter:
+        final = self._path(blob_id)
+        self.setup()
+        return _FileBlobWriter(final.with_name(blob_id + self.PARTIAL), final)
+
+    def open_read(self, blob_id: str) -> BinaryIO:
+        try:
+            return open(self._path(blob_id), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(blob_id) from None
+        except OSError as e:
+            raise StorageUnavailable() from e
+
+    def delete(self, blob_id: str) -> None:
+        final = self._path(blob_id)
+        for path in (final, final.with_name(blob_id + self.PARTIAL)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                raise StorageUnavailable() from e
+
+    def list_ids(self, *, older_than: float) -> Iterator[str]:
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            raise StorageUnavailable() from e
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file() and entry.stat().st_mtime < older_than:
+                    yield entry.name.removesuffix(self.PARTIAL)
