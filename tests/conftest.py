@@ -1,0 +1,52 @@
+"""
+Every test gets its own empty local stores under a temporary DATA_DIR and a
+cheap scrypt cost; tests that need the production cost set it themselves.
+"""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from sharing.stores import reset_stores
+
+FAST_SCRYPT_N = 2**10
+
+
+@pytest.fixture(autouse=True)
+def isolated_stores(settings, tmp_path):
+    settings.SCRYPT_N = FAST_SCRYPT_N
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SECRETS_STORES = {
+        "records": {
+            "BACKEND": "sharing.stores.local.SQLiteRecordStore",
+            "OPTIONS": {"path": str(tmp_path / "data" / "secrets.sqlite3")},
+        },
+        "blobs": {
+            "BACKEND": "sharing.stores.local.FileBlobStore",
+            "OPTIONS": {"root": str(tmp_path / "data" / "blobs")},
+        },
+    }
+    yield tmp_path / "data"
+    reset_stores()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+class JSONPoster:
+    """Posts JSON the way curl does: a raw body with a content type."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, path, body, **extra):
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        return self.client.post(path, data, content_type="application/json", **extra)
+
+
+@pytest.fixture
+def post_json(api):
+    return JSONPoster(api)

@@ -1,0 +1,212 @@
+"""
+The storage contract (sharing/stores/base.py), run against every backend.
+A backend that passes this suite can carry the service.
+"""
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from sharing.domain.lifecycle import new_secret_id
+from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord
+from tests.stores.conftest import build
+
+NOW = 1_900_000_000
+
+
+def record(views=1, expires_at=NOW + 3600, **fields) -> SecretRecord:
+    values = {
+        "secret_id": new_secret_id(),
+        "kind": "text",
+        "version": 1,
+        "kdf_n": 1024,
+        "salt": os.urandom(16),
+        "wrapped_key": os.urandom(60),
+        "payload": os.urandom(100) + b"\x00\xff",
+        "views_left": views,
+        "expires_at": expires_at,
+        "blob_size": 0,
+    }
+    return SecretRecord(**{**values, **fields})
+
+
+# -- records ------------------------------------------------------------------
+
+
+def test_put_then_get_returns_every_field(record_store):
+    stored = record(views=3, kind="file", blob_size=123456789012)
+    record_store.put(stored)
+    assert record_store.get(stored.secret_id, now=NOW) == stored
+
+
+def test_get_unknown_is_none(record_store):
+    assert record_store.get(new_secret_id(), now=NOW) is None
+
+
+def test_put_refuses_a_taken_id_and_keeps_the_first(record_store):
+    first = record()
+    record_store.put(first)
+    with pytest.raises(RecordExists):
+        record_store.put(record(secret_id=first.secret_id, views=9))
+    assert record_store.get(first.secret_id, now=NOW) == first
+
+
+def test_put_refuses_an_id_taken_by_an_expired_record(record_store):
+    old = record(expires_at=NOW - 1)
+    record_store.put(old)
+    with pytest.raises(RecordExists):
+        record_store.put(record(secret_id=old.secret_id))
+
+
+def test_expired_record_is_absent_for_get_and_claim(record_store):
+    stored = record(views=2, expires_at=NOW + 10)
+    record_store.put(stored)
+    assert record_store.get(stored.secret_id, now=NOW + 9) == stored
+    assert record_store.get(stored.secret_id, now=NOW + 10) is None
+    assert record_store.claim_view(stored.secret_id, now=NOW + 10) is None
+    # Still physically there until swept: expiry never depended on deletion.
+    assert record_store.delete(stored.secret_id) is True
+
+
+def test_claims_count_down_and_the_last_deletes(record_store):
+    stored = record(views=3)
+    record_store.put(stored)
+    assert record_store.claim_view(stored.secret_id, now=NOW) == 2
+    assert record_store.get(stored.secret_id, now=NOW).views_left == 2
+    assert record_store.claim_view(stored.secret_id, now=NOW) == 1
+    assert record_store.claim_view(stored.secret_id, now=NOW) == 0
+    assert record_store.claim_view(stored.secret_id, now=NOW) is None
+    assert record_store.get(stored.secret_id, now=NOW) is None
+    assert record_store.delete(stored.secret_id) is False
+
+
+def test_claim_unknown_is_none(record_store):
+    assert record_store.claim_view(new_secret_id(), now=NOW) is None
+
+
+def test_delete_reports_whether_it_deleted(record_store):
+    stored = record()
+    record_store.put(stored)
+    assert record_store.delete(stored.secret_id) is True
+    assert record_store.delete(stored.secret_id) is False
+    assert record_store.get(stored.secret_id, now=NOW) is None
+
+
+def test_sweep_deletes_expired_only_and_returns_them(record_store):
+    live, expired, expired_file = record(), record(expires_at=NOW - 5), record(expires_at=NOW, kind="file")
+    for r in (live, expired, expired_file):
+        record_store.put(r)
+    swept = record_store.sweep_expired(now=NOW)
+    assert {r.secret_id for r in swept} >= {expired.secret_id, expired_file.secret_id}
+    assert live.secret_id not in {r.secret_id for r in swept}
+    assert {r.kind for r in swept if r.secret_id == expired_file.secret_id} == {"file"}
+    assert record_store.get(live.secret_id, now=NOW) == live
+    assert record_store.delete(expired.secret_id) is False
+
+
+def _claim_in_process(spec, secret_id, now, start, results):
+    store = build(spec)
+    start.wait()
+    results.put(store.claim_view(secret_id, now=now))
+
+
+@pytest.mark.parametrize("views", [1, 3])
+def test_concurrent_claims_from_many_processes_take_exactly_the_views(backend, record_store, views):
+    stored = record(views=views)
+    record_store.put(stored)
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    workers = [
+        ctx.Process(
+            target=_claim_in_process, args=(backend["records"], stored.secret_id, NOW, start, results)
+        )
+        for _ in range(8)
+    ]
+    for w in workers:
+        w.start()
+    time.sleep(1.0)  # let every process import and connect before the gate opens
+    start.set()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for w in workers:
+        w.join(timeout=30)
+    assert sorted(o for o in outcomes if o is not None) == list(range(views))
+    assert outcomes.count(None) == 8 - views
+    assert record_store.get(stored.secret_id, now=NOW) is None
+
+
+# -- blobs ----------------------------------------------------------------------
+
+
+def write_blob(blob_store, blob_id, pieces):
+    with blob_store.open_write(blob_id) as writer:
+        for piece in pieces:
+            writer.write(piece)
+        return writer.commit()
+
+
+def read_all(blob_store, blob_id) -> bytes:
+    stream = blob_store.open_read(blob_id)
+    try:
+        parts = []
+        while part := stream.read(1 << 20):
+            parts.append(part)
+        return b"".join(parts)
+    finally:
+        stream.close()
+
+
+def test_blob_round_trip_in_many_pieces(blob_store):
+    blob_id = new_secret_id()
+    pieces = [os.urandom(1 << 20) for _ in range(12)] + [b"tail"]
+    assert write_blob(blob_store, blob_id, pieces) == 12 * (1 << 20) + 4
+    assert read_all(blob_store, blob_id) == b"".join(pieces)
+
+
+def test_blob_is_not_readable_before_commit(blob_store):
+    blob_id = new_secret_id()
+    writer = blob_store.open_write(blob_id)
+    writer.write(b"half")
+    with pytest.raises(BlobNotFound):
+        blob_store.open_read(blob_id)
+    writer.commit()
+    assert read_all(blob_store, blob_id) == b"half"
+
+
+def test_aborted_blob_leaves_nothing(blob_store):
+    blob_id = new_secret_id()
+    with pytest.raises(RuntimeError), blob_store.open_write(blob_id) as writer:
+        writer.write(b"x" * 1000)
+        raise RuntimeError("client went away")
+    with pytest.raises(BlobNotFound):
+        blob_store.open_read(blob_id)
+    assert blob_id not in set(blob_store.list_ids(older_than=time.time() + 3600))
+
+
+def test_open_read_unknown_raises_blob_not_found(blob_store):
+    with pytest.raises(BlobNotFound):
+        blob_store.open_read(new_secret_id())
+
+
+def test_delete_removes_and_tolerates_missing(blob_store):
+    blob_id = new_secret_id()
+    write_blob(blob_store, blob_id, [b"data"])
+    blob_store.delete(blob_id)
+    with pytest.raises(BlobNotFound):
+        blob_store.open_read(blob_id)
+    blob_store.delete(blob_id)
+    blob_store.delete(new_secret_id())
+
+
+def test_list_ids_respects_older_than(blob_store):
+    blob_id = new_secret_id()
+    write_blob(blob_store, blob_id, [b"data"])
+    assert blob_id in set(blob_store.list_ids(older_than=time.time() + 3600))
+    assert blob_id not in set(blob_store.list_ids(older_than=time.time() - 3600))
+
+
+def test_empty_blob_round_trip(blob_store):
+    blob_id = new_secret_id()
+    assert write_blob(blob_store, blob_id, []) == 0
+    assert read_all(blob_store, blob_id) == b""

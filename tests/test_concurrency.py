@@ -1,0 +1,71 @@
+"""
+Exactly N views, across processes: the real service under gunicorn with
+several workers, and a crowd of client processes released at once.
+"""
+
+import json
+import multiprocessing
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.support.server import GunicornServer
+
+ROUNDS = 3
+CROWD = 20
+
+
+def post(url: str, body: dict) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _reveal_when_released(url, body, gate, results):
+    gate.wait()  # every client process and the test pass this barrier together
+    results.put(post(url, body))
+
+
+def reveal_all_at_once(url: str, body: dict) -> list[tuple[int, bytes]]:
+    # fork: the clients need nothing but urllib, and start in milliseconds.
+    ctx = multiprocessing.get_context("fork")
+    gate, results = ctx.Barrier(CROWD + 1), ctx.Queue()
+    crowd = [ctx.Process(target=_reveal_when_released, args=(url, body, gate, results)) for _ in range(CROWD)]
+    for process in crowd:
+        process.start()
+    gate.wait(timeout=120)
+    outcomes = [results.get(timeout=120) for _ in crowd]
+    for process in crowd:
+        process.join(timeout=30)
+    return outcomes
+
+
+@pytest.fixture(scope="module")
+def server():
+    with GunicornServer(workers=3) as running:
+        yield running
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(ROUNDS))
+@pytest.mark.parametrize("views", [1, 2, 3])
+@pytest.mark.parametrize("route", ["legacy", "api"])
+def test_exactly_n_of_a_crowd_reveal(server, views, round_, route):
+    status, body = post(server.url + "/encrypt", {"secret": f"crowd {views}/{round_}", "view_count": views})
+    assert status == 200
+    created = json.loads(body)
+    if route == "legacy":
+        outcomes = reveal_all_at_once(server.url + "/decrypt", created)
+    else:
+        url = f"{server.url}/api/secrets/{created['secret_id']}/reveal/"
+        outcomes = reveal_all_at_once(url, {"passphrase": created["passphrase"]})
+    statuses = sorted(status for status, _ in outcomes)
+    assert statuses == [200] * views + [404] * (CROWD - views), server.log()[-2000:]
+    revealed = [json.loads(body)["data"] for status, body in outcomes if status == 200]
+    assert revealed == [f"crowd {views}/{round_}"] * views
