@@ -1,0 +1,69 @@
+"""The OpenAPI schema, the browsable docs, and the pages that must never change state."""
+
+import pytest
+import yaml
+
+from sharing.stores import record_store
+
+
+@pytest.fixture
+def schema(api):
+    response = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def test_schema_describes_both_route_sets(schema):
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    for path in [
+        "/api/text/",
+        "/api/files/",
+        "/api/secrets/{secret_id}/reveal/",
+        "/api/secrets/{secret_id}/burn/",
+        "/api/text/{secret_id}/reveal/",
+        "/api/files/{secret_id}/burn/",
+        "/encrypt",
+        "/decrypt",
+    ]:
+        assert "post" in paths[path], path
+
+
+def test_schema_carries_the_limits_in_force(schema):
+    text = schema["components"]["schemas"]["TextCreateRequest"]["properties"]
+    assert (text["view_count"]["minimum"], text["view_count"]["maximum"]) == (1, 10)
+    assert (text["lifetime"]["minimum"], text["lifetime"]["maximum"]) == (300, 5 * 86400)
+    assert text["passphrase"]["minLength"] == 12
+    files = schema["paths"]["/api/files/"]["post"]["requestBody"]["content"]
+    assert list(files) == ["multipart/form-data"]
+
+
+def test_docs_page_uses_local_assets_only(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_browsable_api_renders(api):
+    response = api.get("/api/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"/api/text/" in response.content
+
+
+def test_reveal_page_changes_nothing(api, post_json):
+    created = post_json("/api/text/", {"secret": "previewed"}).json()
+    page = api.get(f"/secret/{created['secret_id']}")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert b"previewed" not in page.content
+    assert api.head(f"/secret/{created['secret_id']}").status_code == 200
+    assert api.post(f"/secret/{created['secret_id']}").status_code == 405
+    assert record_store().get(created["secret_id"], now=0).views_left == 1
+
+
+def test_create_page_serves_a_form(api):
+    response = api.get("/")
+    assert response.status_code == 200
+    assert b"<form" in response.content
