@@ -5,9 +5,13 @@ working: ``POST /encrypt`` (JSON text or multipart ``file``) answers 200
 the file, and an empty 404 for anything it cannot reveal.
 """
 
-from django.http import HttpResponse
+import json
+
+from django.conf import settings
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,9 +30,35 @@ from sharing.domain.lifecycle import RevealedFile
 from sharing.errors import SecretNotFound
 
 
+class LegacyJSONRenderer(JSONRenderer):
+    """Python's ``json.dumps`` defaults, as the original wrote: ``{"data": "..."}``."""
+
+    compact = False
+    ensure_ascii = True
+
+
+class JSONWhateverTheTypeParser(BaseParser):
+    """
+    The original read every body as JSON, so scripts send it with curl's
+    default ``-d`` type (form-encoded) or none at all. A body that is not JSON
+    is read as a form, as its type says.
+    """
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
+        try:
+            return json.loads(body)
+        except ValueError:
+            if media_type and media_type.startswith("application/x-www-form-urlencoded"):
+                return QueryDict(body, encoding=settings.DEFAULT_CHARSET)
+            raise ParseError("The body must be JSON.") from None
+
+
 class LegacyView(NoStoreMixin, APIView):
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    renderer_classes = [LegacyJSONRenderer]
+    parser_classes = [JSONParser, MultiPartParser, JSONWhateverTheTypeParser]
 
 
 @extend_schema(tags=["original API"])

@@ -47,7 +47,7 @@ def test_upload_and_download_several_chunks(api, post_json):
         ),
         (
             "résumé 履歴書.pdf",
-            "attachment; filename=\"r_sum_ ___.pdf\"; "
+            'attachment; filename="r_sum_ ___.pdf"; '
             "filename*=UTF-8''r%C3%A9sum%C3%A9%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf",
         ),
         ("..\\..\\boot.ini", "attachment; filename=\"boot.ini\"; filename*=UTF-8''boot.ini"),

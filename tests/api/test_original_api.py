@@ -15,14 +15,15 @@ def test_encrypt_then_decrypt_text(post_json):
     body = response.json()
     assert list(body) == ["secret_id", "passphrase"]
     assert ID.fullmatch(body["secret_id"]) and PASSPHRASE.fullmatch(body["passphrase"])
+    # Python's json.dumps layout, as the original answered.
     assert (
         response.content
-        == f'{{"secret_id":"{body["secret_id"]}","passphrase":"{body["passphrase"]}"}}'.encode()
+        == f'{{"secret_id": "{body["secret_id"]}", "passphrase": "{body["passphrase"]}"}}'.encode()
     )
 
     revealed = post_json("/decrypt", body)
     assert revealed.status_code == 200
-    assert revealed.content == b'{"data":"super secret text"}'
+    assert revealed.content == b'{"data": "super secret text"}'
 
     gone = post_json("/decrypt", body)
     assert gone.status_code == 404 and gone.content == b""
@@ -81,3 +82,29 @@ def test_encrypt_rejects_bad_input_naming_the_field(post_json):
 def test_get_is_not_allowed(api):
     assert api.get("/encrypt").status_code == 405
     assert api.get("/decrypt").status_code == 405
+
+
+def test_json_sent_with_curls_default_form_type_or_none_still_works(api):
+    # `curl -X POST URL/encrypt -d '{"secret": ...}'` sends application/x-www-form-urlencoded.
+    body = '{"secret": "super secret text", "view_count": 1}'
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", "application/octet-stream"):
+        created = api.generic("POST", "/encrypt", body, content_type=content_type)
+        assert created.status_code == 200, created.content
+        revealed = api.generic("POST", "/decrypt", created.content, content_type=content_type)
+        assert revealed.content == b'{"data": "super secret text"}'
+
+
+def test_form_fields_are_read_as_a_form(api):
+    created = api.post(
+        "/encrypt", "secret=from+a+form&view_count=1", content_type="application/x-www-form-urlencoded"
+    )
+    assert created.status_code == 200
+    ids = created.json()
+    revealed = api.post("/decrypt", ids, format="json")
+    assert revealed.json() == {"data": "from a form"}
+
+
+def test_non_ascii_text_is_escaped_like_the_original(post_json):
+    created = post_json("/encrypt", {"secret": "pässwörd 🔑"}).json()
+    revealed = post_json("/decrypt", created)
+    assert revealed.content == b'{"data": "p\\u00e4ssw\\u00f6rd \\ud83d\\udd11"}'

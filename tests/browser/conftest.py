@@ -1,0 +1,119 @@
+"""
+End-to-end fixtures: the real server under gunicorn and Debian's Chromium
+driven by Playwright. Never a downloaded browser.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.support.server import GunicornServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+# A small lifetime ceiling so the page has to cut its choices off at it.
+TTL_DAYS = 2
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    server = GunicornServer(env={"SCRYPT_N": "1024", "TTL_DAYS": str(TTL_DAYS)}, workers=2)
+    # Pages name hashed asset files that whitenoise indexes at start-up: collect the
+    # current ones first, as `make test` does, so a run never tests stale assets.
+    server.manage("collectstatic", "--noinput", "-v", "0")
+    with server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def ttl_days():
+    return TTL_DAYS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # launch() gives every run a fresh temporary profile (user-data-dir) of its own.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Console:
+    """Everything a page complains about: console errors, uncaught exceptions, CSP violations."""
+
+    def __init__(self, page):
+        self.problems = []
+        page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
+        page.on("pageerror", lambda e: self.problems.append(f"uncaught: {e}"))
+
+
+@pytest.fixture
+def context(browser, base_url):
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORTS["desktop"], accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.console = Console(page)
+    page.set_default_timeout(15_000)
+    yield page
+
+
+@pytest.fixture
+def http(context):
+    """Plain HTTP calls, as scripts and link previewers make them, outside the page."""
+    return context.request
+
+
+@pytest.fixture
+def create_text(http):
+    """Creates a text secret through the API; returns its id, passphrase and terms."""
+
+    def create(text="correct horse battery staple", **fields):
+        response = http.post("/api/text/", data={"secret": text, **fields})
+        assert response.status == 201, response.text()
+        return response.json()
+
+    return create
+
+
+@pytest.fixture
+def reveal_by_api(http):
+    """Reveals a secret made by ``create_text`` through the API; returns the response."""
+    return lambda secret: http.post(
+        f"/api/secrets/{secret['secret_id']}/reveal/", data={"passphrase": secret["passphrase"]}
+    )
+
+
+@pytest.fixture(scope="session")
+def viewports():
+    return VIEWPORTS
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """A git-ignored folder for what people look at after a run."""
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def shoot(artifacts):
+    """Saves a full-page screenshot under artifacts/screenshots/."""
+    return lambda page, name: page.screenshot(path=artifacts / "screenshots" / f"{name}.png", full_page=True)
