@@ -75,6 +75,24 @@ SCRYPT_N = envint("SCRYPT_N", 2**15, minimum=2)
 if SCRYPT_N & (SCRYPT_N - 1):
     raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two.")
 MIN_LIFETIME_SECONDS = 5 * 60
+
+# Abuse limits: requests per client ("N/second|minute|hour|day"; empty turns one off).
+THROTTLE_RATES = {
+    "create": env("THROTTLE_CREATE", "30/minute") or None,
+    "reveal": env("THROTTLE_REVEAL", "30/minute") or None,
+}
+# How many proxies in front of the service append to X-Forwarded-For; 0 trusts none.
+NUM_PROXIES = envint("NUM_PROXIES", 0)
+REDIS_URL = env("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 MIN_PASSPHRASE_LENGTH = 12
 
 # Storage roles, like Django's STORAGES: a dotted class path and its options.
@@ -149,6 +167,20 @@ SECURE_REFERRER_POLICY = "no-referrer"  # a secret's link must not travel on to 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Served over TLS (directly or behind NUM_PROXIES proxies that terminate it):
+# redirect plain HTTP, pin HTTPS with HSTS, keep the admin's cookies on TLS.
+HTTPS = envbool("HTTPS", "False")
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 365 * 86400)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", "True")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    if NUM_PROXIES:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health checks from the load balancer come over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
 ROOT_URLCONF = "secrets_site.urls"
 WSGI_APPLICATION = "secrets_site.wsgi.application"
 APPEND_SLASH = False
@@ -211,6 +243,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "sharing.api.errors.exception_handler",
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -231,12 +264,18 @@ LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_ids": {"()": "sharing.logsafe.RedactIdsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_ids"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Django logs a failed request with its full path; secret ids travel in
-        # paths, so request logging stays with our own short-id logger.
+        # A 4xx is the client's business, and its path may hold a secret id.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # At DEBUG these log whole requests: object keys are secret ids, bodies are ciphertext.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,7 @@ hash, enough to follow one secret through the logs and useless for opening it.
 
 import hashlib
 import hmac
+import logging
 import re
 
 from django.conf import settings
@@ -20,3 +21,15 @@ def short_id(secret_id: str) -> str:
 def redact_path(path: str) -> str:
     """Replace anything shaped like a secret id in a URL path with its short hash."""
     return _ID_IN_PATH.sub(lambda m: short_id(m.group(0)), path)
+
+
+class RedactIdsFilter(logging.Filter):
+    """Rewrites every log record so that id-shaped words appear as short keyed hashes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_path(record.getMessage()), None
+        if record.exc_info:
+            # Exception messages and traceback lines can carry ids too.
+            record.exc_text = redact_path(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True

@@ -1,4 +1,6 @@
-"""Headers every response carries, whatever produced it."""
+"""Headers every response carries, whatever produced it (a view, an error page, a static file)."""
+
+from django.conf import settings
 
 # Everything the service serves comes from its own origin; nothing may frame it,
 # rebase its links or post its forms elsewhere.
@@ -13,5 +15,13 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        # Static files are public and hashed (whitenoise marks them immutable);
+        # anything else may concern a secret and must not be kept anywhere.
+        if not request.path.startswith(settings.STATIC_URL):
+            headers["Cache-Control"] = "no-store, private, max-age=0"
         return response

@@ -25,6 +25,7 @@ from sharing.api.serializers import (
     LegacyRevealedTextSerializer,
     TextCreateSerializer,
 )
+from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.api.views import BAD_INPUT, TOO_LARGE, UNAVAILABLE, NoStoreMixin, create_secret
 from sharing.domain.lifecycle import RevealedFile
 from sharing.errors import SecretNotFound
@@ -63,6 +64,8 @@ class LegacyView(NoStoreMixin, APIView):
 
 @extend_schema(tags=["original API"])
 class EncryptView(LegacyView):
+    throttle_classes = [CreateRateThrottle]
+
     @extend_schema(
         request={"application/json": TextCreateSerializer, "multipart/form-data": FileCreateSerializer},
         responses={200: LegacyCreatedSerializer, 400: BAD_INPUT, 413: TOO_LARGE, 503: UNAVAILABLE},
@@ -76,6 +79,8 @@ class EncryptView(LegacyView):
 
 @extend_schema(tags=["original API"])
 class DecryptView(LegacyView):
+    throttle_classes = [RevealRateThrottle]
+
     @extend_schema(
         request=LegacyDecryptSerializer,
         responses={

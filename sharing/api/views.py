@@ -19,6 +19,7 @@ from sharing.api.serializers import (
     RevealedTextSerializer,
     TextCreateSerializer,
 )
+from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain.lifecycle import FILE, TEXT, RevealedFile
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown id, wrong passphrase, used up or expired.")
@@ -40,9 +41,17 @@ class SecretViewSet(NoStoreMixin, viewsets.ViewSet):
     """Reveal or burn a secret by id and passphrase. Subclasses narrow ``kind`` and add create."""
 
     kind = None
+    throttles_by_action = {
+        "create": [CreateRateThrottle],
+        "reveal": [RevealRateThrottle],
+        "burn": [RevealRateThrottle],
+    }
     lookup_field = "secret_id"
     lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser]
+
+    def get_throttles(self):
+        return [throttle() for throttle in self.throttles_by_action.get(self.action, [])]
 
     @extend_schema(
         request=PassphraseSerializer,

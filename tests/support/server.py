@@ -44,6 +44,8 @@ class GunicornServer:
             **os.environ,
             "DATA_DIR": self.data_dir,
             "SCRYPT_N": "1024",
+            "THROTTLE_CREATE": "",
+            "THROTTLE_REVEAL": "",
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }

@@ -1,0 +1,165 @@
+"""
+Nothing leaks: canary secrets, passphrases, file names and ids are pushed
+through every path of a real server logging at DEBUG, then searched for in its
+logs, its data folder and every answer that was not meant to carry them.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import ROOT, GunicornServer
+
+CANARY_TEXT = "CANARY-TEXT-" + uuid.uuid4().hex
+CANARY_PASS = "CANARY-PASS-" + uuid.uuid4().hex
+CANARY_FILE = ("CANARY-FILE-" + uuid.uuid4().hex).encode() * 1000
+CANARY_NAME = "CANARY-NAME-" + uuid.uuid4().hex + ".txt"
+
+
+def request(url, body=None, *, content_type="application/json", method="POST", headers=None):
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": content_type, **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def multipart(fields: dict, file_name: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "----pysecrets" + uuid.uuid4().hex
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        "Content-Type: text/plain\r\n\r\n".encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.slow
+def test_no_canary_reaches_logs_disk_or_error_pages():
+    ids, error_bodies = [], []
+    with GunicornServer({"LOG_LEVEL": "DEBUG", "MAX_TEXT_BYTES": "1000"}) as server:
+        url = server.url
+        # A text with its own passphrase: create, a wrong guess, reveal, reveal again (gone).
+        status, _, body = request(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": CANARY_PASS})
+        created = json.loads(body)
+        ids.append(created["secret_id"])
+        reveal = f"{url}/api/secrets/{created['secret_id']}/reveal/"
+        error_bodies.append(request(reveal, {"passphrase": CANARY_PASS + "x"})[2])
+        assert json.loads(request(reveal, {"passphrase": CANARY_PASS})[2])["data"] == CANARY_TEXT
+        error_bodies.append(request(reveal, {"passphrase": CANARY_PASS})[2])
+        # The original routes, text and file, plus the reveal page.
+        status, _, body = request(url + "/encrypt", {"secret": CANARY_TEXT, "view_count": 2})
+        legacy = json.loads(body)
+        ids.append(legacy["secret_id"])
+        assert request(url + "/decrypt", legacy)[0] == 200
+        error_bodies.append(request(url + "/decrypt", {**legacy, "passphrase": CANARY_PASS})[2])
+        assert request(url + f"/secret/{legacy['secret_id']}", method="GET")[0] == 200
+        data, content_type = multipart(
+            {"view_count": "2", "passphrase": CANARY_PASS}, CANARY_NAME, CANARY_FILE
+        )
+        status, _, body = request(url + "/api/files/", data, content_type=content_type)
+        assert status == 201
+        file_id = json.loads(body)["secret_id"]
+        ids.append(file_id)
+        _, _, body = request(f"{url}/api/files/{file_id}/reveal/", {"passphrase": CANARY_PASS})
+        assert body == CANARY_FILE
+        # Error paths that echo input back if anything does.
+        error_bodies += [
+            request(url + "/api/text/", b'{"secret": "' + CANARY_TEXT.encode() + b'", bad json')[2],
+            request(url + "/api/text/", {"secret": CANARY_TEXT * 100})[2],
+            request(url + "/api/text/", {"secret": CANARY_TEXT, "view_count": CANARY_PASS})[2],
+            request(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": "short"})[2],
+            request(url + f"/api/secrets/{file_id}/reveal/", {"passphrase": 5})[2],
+            request(url + "/nowhere", method="GET")[2],
+            request(url + "/decrypt", {"secret_id": CANARY_PASS, "passphrase": CANARY_PASS})[2],
+        ]
+        data_dir = Path(server.data_dir)
+        on_disk = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+        server.stop()
+        log = server.log()
+
+    assert "GET /secret/#" in log and "POST /api/secrets/#" in log  # requests are logged, ids hashed
+    for canary in (CANARY_TEXT, CANARY_PASS, CANARY_FILE.decode()[:40], CANARY_NAME):
+        assert canary not in log
+        assert canary.encode() not in on_disk
+        for body in error_bodies:
+            assert canary.encode() not in body
+    for secret_id in ids:
+        assert secret_id not in log
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "HTTPS": "True",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "secrets.example.com",
+    }
+    check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(check, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    without_tls = subprocess.run(
+        check, cwd=ROOT, env={**env, "HTTPS": "False"}, capture_output=True, text=True
+    )
+    assert without_tls.returncode != 0 and "SECURE_HSTS_SECONDS" in without_tls.stderr
+
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "no_store"),
+    [
+        ("get", "/", None, 200, True),
+        ("get", "/secret/AAAAAAAAAAAAAAAA", None, 200, True),
+        ("get", "/api/schema/", None, 200, True),
+        ("get", "/api/docs/", None, 200, True),
+        ("post", "/api/text/", {"secret": "s"}, 201, True),
+        ("post", "/api/text/", {}, 400, True),
+        ("post", "/decrypt", {"secret_id": "AAAAAAAAAAAAAAAA", "passphrase": "p" * 20}, 404, True),
+        ("get", "/missing", None, 404, True),
+        ("get", "/api/text/", None, 405, True),
+    ],
+)
+def test_every_response_carries_the_security_headers(api, method, path, body, status, no_store):
+    response = (
+        getattr(api, method)(path, body, format="json") if body is not None else getattr(api, method)(path)
+    )
+    assert response.status_code == status
+    for name, value in HEADERS.items():
+        assert value in response[name], name
+    assert ("no-store" in response.get("Cache-Control", "")) is no_store
+
+
+def test_static_files_carry_the_headers_and_are_cacheable(api):
+    page = api.get("/").content.decode()
+    css = page.split('href="', 2)[2].split('"', 1)[0] if 'rel="stylesheet"' in page else None
+    assert css and css.startswith("/static/")
+    response = api.get(css)
+    assert response.status_code == 200
+    for name, value in HEADERS.items():
+        assert value in response[name], name
+    assert "no-store" not in response.get("Cache-Control", "")
