@@ -82,7 +82,7 @@ class DecryptView(LegacyView):
     throttle_classes = [RevealRateThrottle]
 
     @extend_schema(
-        request=LegacyDecryptSerializer,
+        request={"application/json": LegacyDecryptSerializer},
         responses={
             200: OpenApiResponse(
                 LegacyRevealedTextSerializer, description="A text; a file comes as its bytes."

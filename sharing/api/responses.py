@@ -29,16 +29,11 @@ def no_store(response):
 
 
 def file_response(revealed: RevealedFile) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(revealed.content, content_type=_safe_type(revealed.content_type))
+    # Always a download of opaque bytes: the uploader's declared type is not
+    # trusted to tell a browser how to treat content it did not vet.
+    response = StreamingHttpResponse(revealed.content, content_type="application/octet-stream")
     response["Content-Length"] = str(revealed.size)
     response["Content-Disposition"] = content_disposition(revealed.name)
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Views-Left"] = str(revealed.views_left)
     return no_store(response)
-
-
-def _safe_type(content_type: str) -> str:
-    # A declared type is the uploader's word; a malformed one could smuggle header text.
-    if re.fullmatch(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+", content_type or ""):
-        return content_type
-    return "application/octet-stream"

@@ -6,7 +6,12 @@ numbers the lifecycle enforces; the rules themselves live in the lifecycle.
 
 from datetime import UTC, datetime
 
-from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinLengthValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from rest_framework import serializers
 
 from sharing.domain.lifecycle import ID_LENGTH
@@ -16,7 +21,15 @@ MAX_PASSPHRASE_LENGTH = 1024
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that takes strings only: ``123`` or ``true`` is a wrong type, not a secret."""
+    """
+    A CharField that takes strings only (``123`` or ``true`` is a wrong type,
+    not a secret) and takes any string: a NUL is as valid in a secret as any
+    other character, and it is never stored as text anyway.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -65,7 +78,7 @@ class TextCreateSerializer(CreateOptionsSerializer):
 
 
 class FileCreateSerializer(CreateOptionsSerializer):
-    file = serializers.FileField(help_text="The file to share; sealed as it uploads.")
+    file = serializers.FileField(allow_empty_file=True, help_text="The file to share; sealed as it uploads.")
 
 
 class EpochDateTimeField(serializers.DateTimeField):

@@ -3,6 +3,7 @@ The resource API under /api/: text secrets, file secrets, and reveal/burn by
 id for either kind. Each action is serializer -> service -> serializer.
 """
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -28,6 +29,11 @@ BAD_INPUT = OpenApiResponse(
 )
 TOO_LARGE = OpenApiResponse(ErrorSerializer, description="The secret is over the size limit.")
 UNAVAILABLE = OpenApiResponse(ErrorSerializer, description="Storage is unavailable; try again shortly.")
+FILE_DOWNLOAD = OpenApiResponse(
+    OpenApiTypes.BINARY,
+    description="A file secret, as a download: Content-Disposition carries its name, "
+    "X-Views-Left how many views are left.",
+)
 
 
 class NoStoreMixin:
@@ -56,11 +62,8 @@ class SecretViewSet(NoStoreMixin, viewsets.ViewSet):
     @extend_schema(
         request=PassphraseSerializer,
         responses={
-            200: OpenApiResponse(
-                RevealedTextSerializer,
-                description="A text secret as JSON; a file secret as its bytes "
-                "(Content-Disposition names it, X-Views-Left counts what is left).",
-            ),
+            (200, "application/json"): OpenApiResponse(RevealedTextSerializer, description="A text secret."),
+            (200, "application/octet-stream"): FILE_DOWNLOAD,
             400: BAD_INPUT,
             404: NOT_FOUND,
             503: UNAVAILABLE,

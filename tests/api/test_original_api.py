@@ -57,7 +57,7 @@ def test_encrypt_file_then_decrypt_returns_it_as_attachment(api, post_json):
     assert (
         revealed["Content-Disposition"] == "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
     )
-    assert revealed["Content-Type"] == "application/pdf"
+    assert revealed["Content-Type"] == "application/octet-stream"
     assert revealed["Content-Length"] == str(len(content))
     assert b"".join(revealed.streaming_content) == content
     revealed.close()

@@ -101,3 +101,10 @@ def test_get_never_reveals(api, post_json):
         f"/api/secrets/{created['secret_id']}/reveal/", {"passphrase": created["passphrase"]}
     )
     assert response.status_code == 200
+
+
+def test_any_character_is_a_valid_secret_and_passphrase(post_json):
+    secret, passphrase = "nul\x00inside \u2028 and \U0001f511", "own\x00passphrase\x01\x7f"
+    created = create(post_json, secret=secret, passphrase=passphrase)
+    revealed = post_json(f"/api/secrets/{created['secret_id']}/reveal/", {"passphrase": passphrase})
+    assert revealed.json()["data"] == secret
