@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from sharing.domain.crypto import scrypt_n_allowed
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -71,9 +73,9 @@ TTL_DAYS = envint("TTL_DAYS", 5, minimum=1)
 MAX_VIEWS = envint("MAX_VIEWS", 10, minimum=1)
 MAX_TEXT_BYTES = envint("MAX_TEXT_BYTES", 64 * 1024, minimum=1)
 MAX_FILE_BYTES = envint("MAX_FILE_BYTES", 1024**3, minimum=1)
-SCRYPT_N = envint("SCRYPT_N", 2**15, minimum=2)
-if SCRYPT_N & (SCRYPT_N - 1):
-    raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two.")
+SCRYPT_N = envint("SCRYPT_N", 2**15)
+if not scrypt_n_allowed(SCRYPT_N):
+    raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two from 2**10 to 2**20.")
 MIN_LIFETIME_SECONDS = 5 * 60
 
 # Abuse limits: requests per client ("N/second|minute|hour|day"; empty turns one off).
@@ -149,6 +151,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "sharing",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -208,6 +211,13 @@ DATABASES = {
         "NAME": DATA_DIR / "django.sqlite3",
     }
 }
+# Many machines share the operators' accounts through one database (a driver
+# such as psycopg must then be installed too).
+DATABASE_URL = env("DATABASE_URL", "")
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES["default"] = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

@@ -36,6 +36,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 FORMAT_VERSION = 1
+SUPPORTED_VERSIONS = frozenset({1})
+# scrypt costs this service derives with: below, a passphrase is too cheap to
+# guess; above, one derivation (128*r*N bytes) would not fit a worker.
+MIN_SCRYPT_N, MAX_SCRYPT_N = 2**10, 2**20
 SCRYPT_R = 8
 SCRYPT_P = 1
 KEY_BYTES = 32
@@ -65,6 +69,15 @@ __all__ = [
 
 class DecryptionFailed(Exception):
     """Authentication failed: wrong key, or data altered, truncated or moved."""
+
+
+def scrypt_n_allowed(n: int) -> bool:
+    return MIN_SCRYPT_N <= n <= MAX_SCRYPT_N and n & (n - 1) == 0
+
+
+def can_open(version: int, kdf_n: int) -> bool:
+    """Whether a stored record's format and cost are ones this code derives and opens."""
+    return version in SUPPORTED_VERSIONS and scrypt_n_allowed(kdf_n)
 
 
 def _aad(secret_id: str, purpose: str, version: int = FORMAT_VERSION) -> bytes:
