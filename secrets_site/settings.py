@@ -157,6 +157,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sharing.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ops.middleware.AdminReferrerPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ops.views import healthz
 from sharing import pages
 from sharing.api.urls import api_urlpatterns, legacy_urlpatterns
 
@@ -8,6 +9,8 @@ urlpatterns = [
     path("", pages.create_page, name="create"),
     path("secret/<str:secret_id>", pages.reveal_page, name="reveal"),
     path("api/", include(api_urlpatterns)),
+    path("healthz", healthz, name="healthz"),
+    path("admin/ops/", include("ops.urls")),  # before the admin's own catch-all
     path("admin/", admin.site.urls),
     *legacy_urlpatterns,
 ]

@@ -7,10 +7,13 @@ resources) call these functions and nothing else.
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from sharing.domain.lifecycle import Created, FileUpload, Lifecycle, Policy, RevealedFile, RevealedText
 from sharing.stores import blob_store, record_store
+from sharing.stores.base import Usage
 
 
 def current_policy() -> Policy:
@@ -59,6 +62,17 @@ def secret_burn(*, secret_id: str, passphrase: str, kind: str | None = None) -> 
 
 def secrets_sweep(*, grace_seconds: int) -> tuple[int, int]:
     return lifecycle().sweep(grace_seconds=grace_seconds)
+
+
+def usage_counts(*, days: int = 30) -> Usage:
+    """The operators' counters: totals and the last ``days`` UTC days."""
+    return record_store().read_counts(now=time.time(), days=days)
+
+
+def stores_check() -> None:
+    """Return if both stores answer; raise (``StorageUnavailable`` or worse) if not."""
+    record_store().check()
+    blob_store().check()
 
 
 def storage_setup() -> None:

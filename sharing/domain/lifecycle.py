@@ -11,10 +11,16 @@ in ``sharing.stores.base``; it knows nothing of Django or HTTP. Its rules:
   plaintext; a wrong passphrase consumes nothing;
 - burn: whoever holds id and passphrase deletes the secret now;
 - unknown, wrong passphrase, used up and expired are one ``SecretNotFound``.
+
+It is also the one place that decides what the operators' counters count
+(``COUNTERS`` in ``sharing.stores.base``): each state change hands the record
+store a ``Tally`` to add with it, so the counts move in the same atomic step
+where the backend can do that.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import string
 import time
@@ -22,8 +28,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sharing.domain import crypto
-from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
-from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord
+from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound, StorageUnavailable
+from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord, Tally
+
+log = logging.getLogger(__name__)
 
 ID_LENGTH = 16
 ID_ALPHABET = string.ascii_letters + string.digits
@@ -237,7 +245,7 @@ class Lifecycle:
                 passphrase=passphrase,
             )
             try:
-                self.records.put(record)
+                self.records.put(record, tally=Tally(self.clock(), {"created_text": 1}))
             except RecordExists:
                 continue
             return self._created(record, passphrase_used)
@@ -265,7 +273,9 @@ class Lifecycle:
             blob_size=upload.blob_size,
         )
         # The blob was committed first, so no record ever points at a missing body.
-        self.records.put(record)
+        self.records.put(
+            record, tally=Tally(self.clock(), {"created_file": 1, "stored_bytes": upload.blob_size})
+        )
         upload.owned = True
         return self._created(record, passphrase_used)
 
@@ -274,7 +284,12 @@ class Lifecycle:
     def _unlock(self, secret_id: str, passphrase: str, kind: str | None) -> tuple[SecretRecord, bytes]:
         """Return the live record and its data key, or raise the one ``SecretNotFound``."""
         record = self.records.get(secret_id, now=self.clock()) if is_secret_id(secret_id) else None
-        if record is None or (kind is not None and record.kind != kind):
+        if (
+            record is None
+            or record.kind not in (TEXT, FILE)
+            or (kind is not None and record.kind != kind)
+            or not crypto.can_open(record.version, record.kdf_n)  # a damaged or foreign record
+        ):
             # Spend what a real attempt spends, so timing does not tell which ids exist.
             crypto.derive_key(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
             raise SecretNotFound()
@@ -284,10 +299,27 @@ class Lifecycle:
                 kek, record.wrapped_key, secret_id=secret_id, version=record.version
             )
         except crypto.DecryptionFailed:
+            self._count_failed_attempt()
             raise SecretNotFound() from None
 
-    def _claim(self, secret_id: str) -> int:
-        views_left = self.records.claim_view(secret_id, now=self.clock())
+    def _count_failed_attempt(self) -> None:
+        # The answer is the same 404 whether or not this is counted; a counter
+        # outage must not turn it into a 503 that tells the guesser the id exists.
+        try:
+            self.records.add_counts({"failed_attempts": 1}, now=self.clock())
+        except StorageUnavailable:
+            log.warning("Could not count a failed passphrase attempt")
+
+    def _claim(self, record: SecretRecord) -> int:
+        # The counts travel with the claim: one atomic step where the store can
+        # (SQLite), so no second round trip can fail after the view is taken.
+        # A store that must count separately logs a failed count and still
+        # returns the claim (the contract in sharing.stores.base): the user's
+        # view is spent either way, so it must reach them; a lost count is the
+        # lesser harm.
+        now = self.clock()
+        tally = Tally(now, {"views": 1}, if_last={"used_up": 1, "stored_bytes": -record.blob_size})
+        views_left = self.records.claim_view(record.secret_id, now=now, tally=tally)
         if views_left is None:
             raise SecretNotFound()
         return views_left
@@ -299,7 +331,7 @@ class Lifecycle:
         try:
             if record.kind == TEXT:
                 text = crypto.open_text(data_key, record.payload, secret_id=secret_id, version=record.version)
-                return RevealedText(text=text.decode("utf-8"), views_left=self._claim(secret_id))
+                return RevealedText(text=text.decode("utf-8"), views_left=self._claim(record))
             return self._reveal_file(record, data_key)
         except crypto.DecryptionFailed:
             raise SecretNotFound() from None
@@ -318,7 +350,7 @@ class Lifecycle:
             )
             chunks = decryptor.chunks(body.read)
             first = next(chunks)  # proves the body belongs to this record before a view is spent
-            views_left = self._claim(secret_id)
+            views_left = self._claim(record)
         finally:
             if views_left is None:
                 body.close()
@@ -338,7 +370,8 @@ class Lifecycle:
 
     def burn(self, *, secret_id: str, passphrase: str, kind: str | None = None) -> None:
         record, _ = self._unlock(secret_id, passphrase, kind)
-        if not self.records.delete(secret_id):
+        tally = Tally(self.clock(), {"burned": 1, "stored_bytes": -record.blob_size})
+        if not self.records.delete(secret_id, tally=tally):
             raise SecretNotFound()
         if record.kind == FILE:
             self.blobs.delete(secret_id)
@@ -352,7 +385,7 @@ class Lifecycle:
         record is about to be written). Return (records, blobs) deleted.
         """
         now = self.clock()
-        expired = self.records.sweep_expired(now=now)
+        expired = self.records.sweep_expired(now=now, tally=_expired_counts)
         for record in expired:
             if record.kind == FILE:
                 self.blobs.delete(record.secret_id)
@@ -362,3 +395,11 @@ class Lifecycle:
                 self.blobs.delete(blob_id)
                 orphans += 1
         return len(expired), orphans
+
+
+def _expired_counts(record: SecretRecord) -> dict[str, int]:
+    # A record at 0 views is one a backend could not delete at its last view:
+    # it was counted as used up then, so the sweep counts nothing for it.
+    if record.views_left < 1:
+        return {}
+    return {"expired": 1, "stored_bytes": -record.blob_size}

@@ -34,7 +34,7 @@ def _build(role: str):
         raise ImproperlyConfigured(f"{where}: {path!r} is not a {ROLES[role].__name__}.")
     try:
         return cls(**options)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise ImproperlyConfigured(f"{where}: bad OPTIONS for {path!r}: {e}") from e
 
 

@@ -18,14 +18,27 @@ import contextlib
 import io
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sharing.errors import StorageUnavailable
-from sharing.stores.base import BlobNotFound, BlobStore, BlobWriter, RecordExists, RecordStore, SecretRecord
+from sharing.stores.base import (
+    BlobNotFound,
+    BlobStore,
+    BlobWriter,
+    RecordExists,
+    RecordStore,
+    SecretRecord,
+    Tally,
+    Usage,
+    build_usage,
+    checked_counts,
+    utc_day,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,47 +66,64 @@ def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
 
+def _name(error: Exception) -> str:
+    """What to log of an AWS error: its code or class, never its text (it may hold a key)."""
+    return (_code(error) if isinstance(error, ClientError) else "") or type(error).__name__
+
+
 @contextlib.contextmanager
 def _aws_errors(action: str):
     """Turn any boto3/botocore failure inside the block into ``StorageUnavailable``."""
     try:
         yield
-    except ClientError as e:
-        code = _code(e)
-        # The error text may carry a key (a secret id), so only the code is logged.
-        log.warning("AWS storage failed to %s: %s", action, code or type(e).__name__)
-        if code in THROTTLED:
+    except (BotoCoreError, ClientError) as e:
+        log.warning("AWS storage failed to %s: %s", action, _name(e))
+        if isinstance(e, ClientError) and _code(e) in THROTTLED:
             raise StorageUnavailable("Storage is busy right now; please try again shortly.") from e
         raise StorageUnavailable() from e
-    except BotoCoreError as e:
-        log.warning("AWS storage failed to %s: %s", action, type(e).__name__)
-        raise StorageUnavailable() from e
+
+
+_loader = None  # botocore's parsed service models, shared by every client
+_build_lock = threading.Lock()
+
+
+def _new_client(service: str, **kwargs):
+    """
+    A client with a session of its own, so credentials and endpoints are read
+    from the environment as it is now; the service models, slow to load, are
+    parsed once per process. Called under ``_build_lock``: sessions are not
+    thread-safe, clients are.
+    """
+    global _loader
+    session = botocore.session.get_session()
+    if _loader is None:
+        _loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=session).client(service, **kwargs)
 
 
 class _Clients:
-    """One lazily built, reused boto3 client per store; thread-safe to build."""
+    """One lazily built, reused boto3 client per store."""
 
     def __init__(self, service: str, region: str, endpoint_url: str | None):
+        # Without endpoint_url, boto3 reads AWS_ENDPOINT_URL_DYNAMODB / _S3 itself.
         self._args = {"region_name": region, "endpoint_url": endpoint_url, "config": CLIENT_CONFIG}
         self._service = service
         self._client = None
-        self._lock = threading.Lock()
 
     def get(self):
         client = self._client
         if client is None:
-            with self._lock:
+            with _build_lock:
                 if self._client is None:
-                    # A Session per client: boto3's default session is not thread-safe.
-                    # Endpoint and credentials come from boto3's own environment
-                    # variables (AWS_ENDPOINT_URL_DYNAMODB, ...) unless given here.
                     with _aws_errors("create a client"):
-                        self._client = boto3.session.Session().client(self._service, **self._args)
+                        self._client = _new_client(self._service, **self._args)
                 client = self._client
         return client
 
     def close(self) -> None:
-        with self._lock:
+        with _build_lock:
             client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -136,11 +166,25 @@ def _epoch(now: float) -> dict:
     return {"N": str(int(now))}
 
 
+COUNTER_KEY = "#counters#"  # secret ids are letters and digits, never "#"
+TOTAL = "total"
+
+
+def _counter_key(day: str) -> dict:
+    return {"secret_id": {"S": COUNTER_KEY + day}}
+
+
 class DynamoRecordStore(RecordStore):
     """
     One item per secret, keyed by ``secret_id``; ``expires_at`` (epoch seconds)
     is the table's TTL attribute. A record is alive while ``views_left >= 1``
     and ``expires_at > now``; everything else reads as absent.
+
+    The operators' counters live in the same table, one item per UTC day and
+    one for the totals, each counter a number attribute moved by DynamoDB's
+    atomic ``ADD``. They are added after the state change they count, not in a
+    transaction with it: every change touches the same few counter items, and
+    transactions on hot items cancel each other under load.
     """
 
     def __init__(self, *, table: str = "Secrets", region: str = "us-east-1", endpoint_url: str | None = None):
@@ -190,7 +234,12 @@ class DynamoRecordStore(RecordStore):
             if _code(e) != "ResourceInUseException":
                 raise
 
-    def put(self, record: SecretRecord) -> None:
+    def check(self) -> None:
+        with _aws_errors("check the table"):
+            self.client.get_item(TableName=self.table, Key=_counter_key(TOTAL))
+
+    def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
+        changes = checked_counts(tally.changes) if tally else {}
         with _aws_errors("store a record"):
             try:
                 self.client.put_item(
@@ -202,20 +251,23 @@ class DynamoRecordStore(RecordStore):
                 if _code(e) == "ConditionalCheckFailedException":
                     raise RecordExists(record.secret_id) from None
                 raise
+        self._count_after_change(changes, tally)
 
     def get(self, secret_id: str, *, now: float) -> SecretRecord | None:
         with _aws_errors("read a record"):
             item = self.client.get_item(
                 TableName=self.table, Key={"secret_id": {"S": secret_id}}, ConsistentRead=True
             ).get("Item")
-        if item is None:
+        if item is None or "views_left" not in item:
             return None
         record = _from_item(item)
         if record.expires_at <= int(now) or record.views_left < 1:
             return None
         return record
 
-    def claim_view(self, secret_id: str, *, now: float) -> int | None:
+    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
+        changes = checked_counts(tally.changes) if tally else {}
+        if_last = checked_counts(tally.if_last) if tally else {}
         key = {"secret_id": {"S": secret_id}}
         with _aws_errors("claim a view"):
             try:
@@ -234,6 +286,8 @@ class DynamoRecordStore(RecordStore):
         left = int(attributes["views_left"]["N"])
         if left == 0:
             self._delete_used_up(key)
+            changes = _summed(changes, if_last)
+        self._count_after_change(changes, tally)
         return left
 
     def _delete_used_up(self, key: dict) -> None:
@@ -248,45 +302,113 @@ class DynamoRecordStore(RecordStore):
                 ExpressionAttributeValues={":zero": {"N": "0"}},
             )
         except (BotoCoreError, ClientError) as e:
-            code = _code(e) if isinstance(e, ClientError) else type(e).__name__
-            log.warning("Could not delete a used-up record (left for the sweep): %s", code)
+            log.warning("Could not delete a used-up record (left for the sweep): %s", _name(e))
 
-    def delete(self, secret_id: str) -> bool:
+    def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
+        changes = checked_counts(tally.changes) if tally else {}
         with _aws_errors("delete a record"):
             old = self.client.delete_item(
                 TableName=self.table, Key={"secret_id": {"S": secret_id}}, ReturnValues="ALL_OLD"
             ).get("Attributes")
-        return old is not None
+        if old is None:
+            return False
+        self._count_after_change(changes, tally)
+        return True
 
-    def sweep_expired(self, *, now: float) -> list[SecretRecord]:
+    def sweep_expired(
+        self, *, now: float, tally: Callable[[SecretRecord], Mapping[str, int]] | None = None
+    ) -> list[SecretRecord]:
         deleted = []
-        with _aws_errors("sweep expired records"):
-            pages = self.client.get_paginator("scan").paginate(
-                TableName=self.table,
-                ConsistentRead=True,
-                FilterExpression="expires_at <= :now",
-                ExpressionAttributeValues={":now": _epoch(now)},
-            )
-            for page in pages:
-                for item in page.get("Items", []):
-                    try:
-                        old = self.client.delete_item(
-                            TableName=self.table,
-                            Key={"secret_id": item["secret_id"]},
-                            ConditionExpression="expires_at <= :now",
-                            ExpressionAttributeValues={":now": _epoch(now)},
-                            ReturnValues="ALL_OLD",
-                        )["Attributes"]
-                    except ClientError as e:
-                        # Gone meanwhile (TTL purge, a burn, another sweep): not ours to report.
-                        if _code(e) == "ConditionalCheckFailedException":
-                            continue
-                        raise
-                    deleted.append(_from_item(old))
+        try:
+            with _aws_errors("sweep expired records"):
+                pages = self.client.get_paginator("scan").paginate(
+                    TableName=self.table,
+                    ConsistentRead=True,
+                    FilterExpression="expires_at <= :now",
+                    ExpressionAttributeValues={":now": _epoch(now)},
+                )
+                for page in pages:
+                    for item in page.get("Items", []):
+                        record = self._delete_expired(item["secret_id"], now)
+                        if record is not None:
+                            deleted.append(record)
+        finally:
+            # Whatever was deleted is counted, even if the sweep stopped part-way.
+            if tally and deleted:
+                changes = {}
+                for record in deleted:
+                    changes = _summed(changes, checked_counts(tally(record)))
+                self._count_after_change(changes, Tally(now, changes))
         return deleted
+
+    def _delete_expired(self, key: dict, now: float) -> SecretRecord | None:
+        try:
+            old = self.client.delete_item(
+                TableName=self.table,
+                Key={"secret_id": key},
+                ConditionExpression="expires_at <= :now",
+                ExpressionAttributeValues={":now": _epoch(now)},
+                ReturnValues="ALL_OLD",
+            )["Attributes"]
+        except ClientError as e:
+            # Gone meanwhile (TTL purge, a burn, another sweep): not ours to report.
+            if _code(e) == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _from_item(old)
+
+    # -- counters ---------------------------------------------------------------
+
+    def add_counts(self, changes: Mapping[str, int], *, now: float) -> None:
+        changes = checked_counts(changes)
+        if not changes:
+            return
+        names = {f"#c{i}": name for i, name in enumerate(changes)}
+        values = {f":c{i}": {"N": str(n)} for i, n in enumerate(changes.values())}
+        expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(changes)))
+        with _aws_errors("add to the counters"):
+            for day in (utc_day(now).isoformat(), TOTAL):
+                self.client.update_item(
+                    TableName=self.table,
+                    Key=_counter_key(day),
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
+
+    def _count_after_change(self, changes: Mapping[str, int], tally: Tally | None) -> None:
+        # The state change has happened and its result must reach the caller;
+        # a count that cannot be added now is lost, never made up later.
+        if not changes or tally is None:
+            return
+        try:
+            self.add_counts(changes, now=tally.now)
+        except StorageUnavailable:
+            log.warning("Counters not updated after a change that succeeded")
+
+    def read_counts(self, *, now: float, days: int = 30) -> Usage:
+        span = [day for day, _ in build_usage({}, {}, now=now, days=days).days]
+        wanted = [TOTAL, *(day.isoformat() for day in span)]
+        found: dict[str, dict[str, int]] = {}
+        with _aws_errors("read the counters"):
+            for start in range(0, len(wanted), 100):  # BatchGetItem's limit
+                keys = [_counter_key(day) for day in wanted[start : start + 100]]
+                request = {self.table: {"Keys": keys, "ConsistentRead": True}}
+                while request:
+                    answer = self.client.batch_get_item(RequestItems=request)
+                    for item in answer["Responses"].get(self.table, []):
+                        day = item.pop("secret_id")["S"][len(COUNTER_KEY) :]
+                        found[day] = {name: int(value["N"]) for name, value in item.items()}
+                    request = answer.get("UnprocessedKeys") or None
+        by_day = {day: found[day.isoformat()] for day in span if day.isoformat() in found}
+        return build_usage(found.get(TOTAL, {}), by_day, now=now, days=days)
 
     def close(self) -> None:
         self._clients.close()
+
+
+def _summed(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
+    return {name: a.get(name, 0) + b.get(name, 0) for name in {*a, *b}}
 
 
 # -- blobs -----------------------------------------------------------------
@@ -390,8 +512,7 @@ class S3BlobWriter(BlobWriter):
         except (BotoCoreError, ClientError) as e:
             # Abort runs while another error is on its way out; don't mask it.
             # The bucket's lifecycle rule drops incomplete uploads after a day.
-            code = _code(e) if isinstance(e, ClientError) else type(e).__name__
-            log.warning("Could not abort a multipart upload (lifecycle rule will): %s", code)
+            log.warning("Could not abort a multipart upload (lifecycle rule will): %s", _name(e))
 
     @contextlib.contextmanager
     def _aborting_on_error(self, action: str):
@@ -500,6 +621,10 @@ class S3BlobStore(BlobStore):
             if _code(e) != "NotImplemented":
                 raise
             log.warning("The S3 endpoint does not implement the call to %s; skipped", what)
+
+    def check(self) -> None:
+        with _aws_errors("check the bucket"):
+            self.client.head_bucket(Bucket=self.bucket)
 
     def open_write(self, blob_id: str) -> S3BlobWriter:
         return S3BlobWriter(self, self._key(blob_id))

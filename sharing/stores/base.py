@@ -10,17 +10,22 @@ without it.
 
 Failures of the backing service are raised as ``StorageUnavailable`` (HTTP 503
 at the edge). "Not there" is a normal result (``None``/``False``), not an error.
+
+The record store also keeps the operators' counters: aggregate numbers per UTC
+day and in total, never anything keyed by or derived from a secret id.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import datetime
+from collections.abc import Callable, Iterator, Mapping
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
 
 __all__ = [
+    "COUNTERS",
     "BlobNotFound",
     "BlobStore",
     "BlobWriter",
@@ -28,7 +33,23 @@ __all__ = [
     "RecordStore",
     "SecretRecord",
     "StorageUnavailable",
+    "Tally",
+    "Usage",
 ]
+
+# The operators' counters. All but ``stored_bytes`` only ever grow; that one is
+# a level: + a file's blob size when it is created, - when the file goes by its
+# last view, a burn or the sweep. A day's ``stored_bytes`` is that day's change.
+COUNTERS = (
+    "created_text",  # text secrets created
+    "created_file",  # file secrets created
+    "views",  # views served (successful reveals)
+    "used_up",  # secrets gone by their last view
+    "burned",  # secrets deleted by their holder
+    "expired",  # secrets deleted by the sweep after they expired
+    "failed_attempts",  # wrong passphrases for a secret that exists
+    "stored_bytes",  # bytes of encrypted file data stored
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +66,53 @@ class SecretRecord:
     views_left: int
     expires_at: int  # Unix seconds; at or after this instant the record is gone
     blob_size: int = 0  # bytes of the encrypted blob (file records only)
+
+
+@dataclasses.dataclass(frozen=True)
+class Tally:
+    """
+    Counter changes that go with one state change. They are added, on the UTC
+    day of ``now`` and to the totals, only if the change happens.
+    """
+
+    now: float
+    changes: Mapping[str, int]
+    # claim_view only: added as well when the claim took the last view.
+    if_last: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """The counters as read back: ``totals`` and one entry per day, oldest first."""
+
+    totals: dict[str, int]
+    days: list[tuple[datetime.date, dict[str, int]]]
+
+
+def utc_day(now: float) -> datetime.date:
+    return datetime.datetime.fromtimestamp(now, datetime.UTC).date()
+
+
+def checked_counts(changes: Mapping[str, int]) -> dict[str, int]:
+    """Return the non-zero changes; refuse names outside ``COUNTERS`` and non-integers."""
+    unknown = set(changes) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters: {', '.join(sorted(unknown))}")
+    if not all(type(n) is int for n in changes.values()):
+        raise ValueError("counter changes are whole numbers")
+    return {name: n for name, n in changes.items() if n}
+
+
+def build_usage(
+    totals: Mapping[str, int], by_day: Mapping[datetime.date, Mapping[str, int]], *, now: float, days: int
+) -> Usage:
+    """A ``Usage`` with every counter and every one of the ``days`` days up to ``now``'s, zeros filled in."""
+    last = utc_day(now)
+    span = [last - datetime.timedelta(days=back) for back in range(days - 1, -1, -1)]
+    return Usage(
+        totals={name: int(totals.get(name, 0)) for name in COUNTERS},
+        days=[(day, {name: int(by_day.get(day, {}).get(name, 0)) for name in COUNTERS}) for day in span],
+    )
 
 
 class RecordExists(Exception):
@@ -72,7 +140,7 @@ class RecordStore:
         """Create whatever the backend needs (tables, files). Idempotent."""
         raise NotImplementedError(".setup() must be overridden")
 
-    def put(self, record: SecretRecord) -> None:
+    def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
         """Store a new record. Raise ``RecordExists`` if the id is taken (expired or not)."""
         raise NotImplementedError(".put() must be overridden")
 
@@ -80,25 +148,66 @@ class RecordStore:
         """Return the record, or ``None`` if absent, used up or expired at ``now``."""
         raise NotImplementedError(".get() must be overridden")
 
-    def claim_view(self, secret_id: str, *, now: float) -> int | None:
+    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
         """
         Atomically take one view: decrement ``views_left`` if the record exists,
         has a view left and has not expired at ``now``.
 
         Return the views left after this claim; ``0`` means this was the last
-        view and the record has been deleted in the same atomic step. Return
+        view and the record is gone: deleted in the same atomic step, or (where
+        the backend cannot do both at once) left in a state that reads as
+        absent to ``get`` and ``claim_view`` until it is deleted. Return
         ``None`` if no view could be claimed. Of any number of concurrent calls
         from any number of processes or machines, exactly ``views_left`` succeed.
         """
         raise NotImplementedError(".claim_view() must be overridden")
 
-    def delete(self, secret_id: str) -> bool:
+    def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
         """Delete the record. Return whether one was there."""
         raise NotImplementedError(".delete() must be overridden")
 
-    def sweep_expired(self, *, now: float) -> list[SecretRecord]:
-        """Delete every record expired at ``now``; return the deleted records."""
+    def sweep_expired(
+        self, *, now: float, tally: Callable[[SecretRecord], Mapping[str, int]] | None = None
+    ) -> list[SecretRecord]:
+        """
+        Delete every record expired at ``now``; return the deleted records.
+        ``tally(record)`` gives the counter changes for each record deleted;
+        their sum is counted on ``now``'s day.
+        """
         raise NotImplementedError(".sweep_expired() must be overridden")
+
+    # -- counters ---------------------------------------------------------------
+    #
+    # ``put``, ``claim_view``, ``delete`` and ``sweep_expired`` take a ``tally``:
+    # counter changes to make if, and only if, the state change happens. A
+    # backend that can make both in one atomic step does so (SQLite: one
+    # transaction). One that cannot makes the state change first and then the
+    # counts; if counting then fails, the change stands and the operation still
+    # returns its result, logging the failure (a claimed view must reach its
+    # user; a count may be lost, never made up).
+    #
+    # Every addition is atomic on the backend's side, so counts from any number
+    # of processes and machines add up exactly.
+
+    def add_counts(self, changes: Mapping[str, int], *, now: float) -> None:
+        """
+        Add ``changes`` (counter name -> whole number, see ``COUNTERS``) to the
+        counters of ``now``'s UTC day and to the totals, atomically. Raise
+        ``ValueError`` for an unknown name.
+        """
+        raise NotImplementedError(".add_counts() must be overridden")
+
+    def read_counts(self, *, now: float, days: int = 30) -> Usage:
+        """
+        Return the totals and the counters of the ``days`` UTC days ending with
+        ``now``'s, oldest first; every counter of every day is there (0 if never
+        counted).
+        """
+        raise NotImplementedError(".read_counts() must be overridden")
+
+    def check(self) -> None:
+        """Return if the store answers; raise ``StorageUnavailable`` if not. Changes no data."""
+        raise NotImplementedError(".check() must be overridden")
 
     def close(self) -> None:
         """Release connections; the store may be used again afterwards."""
@@ -163,6 +272,10 @@ class BlobStore:
         (so a sweep can ``delete`` them).
         """
         raise NotImplementedError(".list_ids() must be overridden")
+
+    def check(self) -> None:
+        """Return if the store answers; raise ``StorageUnavailable`` if not. Changes no data."""
+        raise NotImplementedError(".check() must be overridden")
 
     def close(self) -> None:
         """Release connections; the store may be used again afterwards."""

@@ -3,20 +3,37 @@ The embedded default: records in one SQLite file, blobs as files, both under
 DATA_DIR. Needs no set-up and is safe with many worker processes on one
 machine: SQLite in WAL mode serialises writers, and every change that must be
 atomic is one ``BEGIN IMMEDIATE`` transaction.
+
+The operators' counters sit in a table of their own beside the secrets, one
+row per (UTC day, counter) plus a "total" row per counter, and are added to by
+UPSERT in the same transaction as the state change they count.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
-from sharing.stores.base import BlobNotFound, BlobStore, BlobWriter, RecordExists, RecordStore, SecretRecord
+from sharing.stores.base import (
+    BlobNotFound,
+    BlobStore,
+    BlobWriter,
+    RecordExists,
+    RecordStore,
+    SecretRecord,
+    Tally,
+    Usage,
+    build_usage,
+    checked_counts,
+    utc_day,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS secrets (
@@ -32,7 +49,14 @@ CREATE TABLE IF NOT EXISTS secrets (
     blob_size   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS secrets_expires_at ON secrets (expires_at);
+CREATE TABLE IF NOT EXISTS counters (
+    day  TEXT NOT NULL,  -- 'YYYY-MM-DD' (UTC), or TOTAL
+    name TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (day, name)
+) WITHOUT ROWID;
 """
+TOTAL = "total"
 _FIELDS = [field for field in SecretRecord.__dataclass_fields__]
 _COLUMNS = ", ".join(_FIELDS)
 
@@ -84,13 +108,26 @@ class SQLiteRecordStore(RecordStore):
     def setup(self) -> None:
         self._query("SELECT 1", ())
 
-    def put(self, record: SecretRecord) -> None:
+    @staticmethod
+    def _count(db: sqlite3.Connection, changes: Mapping[str, int], now: float) -> None:
+        """Add to the day's and the total counters inside the caller's transaction."""
+        day = utc_day(now).isoformat()
+        rows = [(key, name, n) for name, n in checked_counts(changes).items() for key in (day, TOTAL)]
+        db.executemany(
+            "INSERT INTO counters (day, name, n) VALUES (?, ?, ?)"
+            " ON CONFLICT (day, name) DO UPDATE SET n = n + excluded.n",
+            rows,
+        )
+
+    def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
         values = tuple(getattr(record, field) for field in _FIELDS)
         try:
             with self._transaction() as db:
                 db.execute(
                     f"INSERT INTO secrets ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})", values
                 )
+                if tally is not None:
+                    self._count(db, tally.changes, tally.now)
         except sqlite3.IntegrityError:
             raise RecordExists(record.secret_id) from None
 
@@ -101,7 +138,7 @@ class SQLiteRecordStore(RecordStore):
         )
         return SecretRecord(*rows[0]) if rows else None
 
-    def claim_view(self, secret_id: str, *, now: float) -> int | None:
+    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
         with self._transaction() as db:
             row = db.execute(
                 "UPDATE secrets SET views_left = views_left - 1"
@@ -112,16 +149,54 @@ class SQLiteRecordStore(RecordStore):
                 return None
             if row[0] == 0:
                 db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
+            if tally is not None:
+                self._count(db, tally.changes, tally.now)
+                if row[0] == 0:
+                    self._count(db, tally.if_last, tally.now)
             return row[0]
 
-    def delete(self, secret_id: str) -> bool:
+    def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
         with self._transaction() as db:
-            return db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,)).rowcount == 1
+            deleted = db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,)).rowcount == 1
+            if deleted and tally is not None:
+                self._count(db, tally.changes, tally.now)
+            return deleted
 
-    def sweep_expired(self, *, now: float) -> list[SecretRecord]:
+    def sweep_expired(
+        self, *, now: float, tally: Callable[[SecretRecord], Mapping[str, int]] | None = None
+    ) -> list[SecretRecord]:
         with self._transaction() as db:
             rows = db.execute(f"DELETE FROM secrets WHERE expires_at <= ? RETURNING {_COLUMNS}", (now,))
-            return [SecretRecord(*row) for row in rows.fetchall()]
+            swept = [SecretRecord(*row) for row in rows.fetchall()]
+            if tally is not None:
+                total: dict[str, int] = {}
+                for record in swept:
+                    for name, n in tally(record).items():
+                        total[name] = total.get(name, 0) + n
+                self._count(db, total, now)
+            return swept
+
+    def add_counts(self, changes: Mapping[str, int], *, now: float) -> None:
+        checked_counts(changes)  # a bad name is the caller's error, not the storage's
+        with self._transaction() as db:
+            self._count(db, changes, now)
+
+    def read_counts(self, *, now: float, days: int = 30) -> Usage:
+        usage = build_usage({}, {}, now=now, days=days)
+        first = usage.days[0][0].isoformat()
+        rows = self._query("SELECT day, name, n FROM counters WHERE day >= ? OR day = ?", (first, TOTAL))
+        totals = {name: n for day, name, n in rows if day == TOTAL}
+        by_day: dict = {}
+        for day, name, n in rows:
+            if day != TOTAL:
+                by_day.setdefault(datetime.date.fromisoformat(day), {})[name] = n
+        return build_usage(totals, by_day, now=now, days=days)
+
+    def check(self) -> None:
+        try:
+            self._query("SELECT count(*) FROM counters WHERE day = ?", (TOTAL,))
+        except OSError as e:  # the folder itself is unusable
+            raise StorageUnavailable() from e
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
@@ -210,6 +285,13 @@ class FileBlobStore(BlobStore):
                 pass
             except OSError as e:
                 raise StorageUnavailable() from e
+
+    def check(self) -> None:
+        # The folder is made on first use, so making it here is no change; it must
+        # then be writable, not merely present.
+        self.setup()
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StorageUnavailable()
 
     def list_ids(self, *, older_than: float) -> Iterator[str]:
         try:

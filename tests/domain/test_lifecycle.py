@@ -239,3 +239,19 @@ def test_unknown_id_costs_a_derivation_too(life, monkeypatch):
     with pytest.raises(SecretNotFound):
         life.reveal(secret_id="AAAAAAAAAAAAAAAA", passphrase="some passphrase")
     assert len(calls) == 1
+
+
+def test_damage_past_the_first_chunk_stops_the_stream_without_wrong_bytes(life, tmp_path):
+    content = bytes(range(256)) * 4096  # 1 MiB: four chunks
+    created = life.create_file(upload=upload(life, content))
+    path = tmp_path / "blobs" / created.secret_id
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 1  # inside the last chunk
+    path.write_bytes(bytes(data))
+    revealed = life.reveal(secret_id=created.secret_id, passphrase=created.passphrase)
+    received = b""
+    with pytest.raises(crypto.DecryptionFailed):
+        for chunk in revealed.content:
+            received += chunk
+    revealed.content.close()
+    assert content.startswith(received) and len(received) < len(content)

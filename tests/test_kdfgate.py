@@ -1,0 +1,67 @@
+"""The derivation cap holds across processes."""
+
+import multiprocessing
+import time
+
+from sharing.kdfgate import DerivationGate
+
+
+def _hold(gate, seconds, spans, start):
+    start.wait()
+    with gate():
+        began = time.monotonic()
+        time.sleep(seconds)
+        spans.put((began, time.monotonic()))
+
+
+def most_at_once(spans):
+    events = sorted([(b, 1) for b, _ in spans] + [(e, -1) for _, e in spans])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def run_crowd(gate, crowd=8, seconds=0.15):
+    ctx = multiprocessing.get_context("fork")
+    spans, start = ctx.Queue(), ctx.Barrier(crowd + 1)
+    workers = [ctx.Process(target=_hold, args=(gate, seconds, spans, start)) for _ in range(crowd)]
+    for w in workers:
+        w.start()
+    start.wait(timeout=30)
+    results = [spans.get(timeout=30) for _ in workers]
+    for w in workers:
+        w.join(timeout=10)
+    return results
+
+
+def test_no_more_than_slots_derive_at_once(tmp_path):
+    spans = run_crowd(DerivationGate(tmp_path, slots=2))
+    assert most_at_once(spans) == 2
+
+
+def test_one_slot_serialises(tmp_path):
+    spans = run_crowd(DerivationGate(tmp_path, slots=1), crowd=4, seconds=0.05)
+    assert most_at_once(spans) == 1
+
+
+def test_a_slot_comes_back_when_its_holder_dies(tmp_path):
+    gate = DerivationGate(tmp_path, slots=1)
+    ctx = multiprocessing.get_context("fork")
+    held = ctx.Event()
+
+    def hold_and_die():
+        with gate():
+            held.set()
+            time.sleep(60)
+
+    holder = ctx.Process(target=hold_and_die)
+    holder.start()
+    assert held.wait(10)
+    holder.kill()
+    holder.join()
+    began = time.monotonic()
+    with gate():
+        pass
+    assert time.monotonic() - began < 1
