@@ -46,9 +46,12 @@ def reveal_all_at_once(url: str, body: dict) -> list[tuple[int, bytes]]:
     return outcomes
 
 
-@pytest.fixture(scope="module")
-def server():
-    with GunicornServer(workers=3) as running:
+@pytest.fixture(scope="module", params=["local", "aws"])
+def server(request):
+    # The same service on each backend: SQLite's immediate transactions, or
+    # DynamoDB's conditional writes from every worker process.
+    env = request.getfixturevalue("aws_env") if request.param == "aws" else {}
+    with GunicornServer(env=env, workers=3) as running:
         yield running
 
 
