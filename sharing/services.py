@@ -7,11 +7,14 @@ resources) call these functions and nothing else.
 
 from __future__ import annotations
 
+import functools
 import time
 
 from django.conf import settings
 
+from sharing.domain import crypto
 from sharing.domain.lifecycle import Created, FileUpload, Lifecycle, Policy, RevealedFile, RevealedText
+from sharing.kdfgate import DerivationGate
 from sharing.stores import blob_store, record_store
 from sharing.stores.base import Usage
 
@@ -28,8 +31,19 @@ def current_policy() -> Policy:
     )
 
 
+@functools.cache
+def _gate(directory: str, slots: int) -> DerivationGate:
+    return DerivationGate(directory, slots)
+
+
+def gated_derive(passphrase: str, salt: bytes, n: int) -> bytes:
+    """scrypt, at most MAX_DERIVATIONS at once on this machine, whatever the number of workers."""
+    with _gate(str(settings.DATA_DIR / "kdf-slots"), settings.MAX_DERIVATIONS)():
+        return crypto.derive_key(passphrase, salt, n)
+
+
 def lifecycle() -> Lifecycle:
-    return Lifecycle(records=record_store(), blobs=blob_store(), policy=current_policy())
+    return Lifecycle(records=record_store(), blobs=blob_store(), policy=current_policy(), derive=gated_derive)
 
 
 def secret_create(

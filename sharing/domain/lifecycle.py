@@ -179,8 +179,11 @@ class Lifecycle:
         blobs: BlobStore,
         policy: Policy,
         clock: Callable[[], float] = time.time,
+        derive: Callable[[str, bytes, int], bytes] = crypto.derive_key,
     ):
+        """``derive`` is scrypt; the service passes it through a per-machine cap on derivations."""
         self.records, self.blobs, self.policy, self.clock = records, blobs, policy, clock
+        self.derive = derive
 
     # -- create ---------------------------------------------------------------
 
@@ -199,7 +202,7 @@ class Lifecycle:
         self.policy.check(view_count=view_count, lifetime=lifetime, passphrase=passphrase)
         passphrase = passphrase or new_passphrase()
         salt = crypto.new_salt()
-        kek = crypto.derive_key(passphrase, salt, self.policy.kdf_n)
+        kek = self.derive(passphrase, salt, self.policy.kdf_n)
         record = SecretRecord(
             secret_id=secret_id,
             kind=kind,
@@ -291,9 +294,9 @@ class Lifecycle:
             or not crypto.can_open(record.version, record.kdf_n)  # a damaged or foreign record
         ):
             # Spend what a real attempt spends, so timing does not tell which ids exist.
-            crypto.derive_key(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
+            self.derive(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
             raise SecretNotFound()
-        kek = crypto.derive_key(passphrase, record.salt, record.kdf_n)
+        kek = self.derive(passphrase, record.salt, record.kdf_n)
         try:
             return record, crypto.unwrap_key(
                 kek, record.wrapped_key, secret_id=secret_id, version=record.version

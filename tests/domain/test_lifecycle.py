@@ -232,13 +232,16 @@ def test_sweep_spares_young_blobs_that_may_be_uploads_in_progress(life):
     assert set(life.blobs.list_ids(older_than=life.clock() + 3600)) == {in_progress.secret_id}
 
 
-def test_unknown_id_costs_a_derivation_too(life, monkeypatch):
+def test_unknown_id_costs_a_derivation_too(life):
     calls = []
-    real = crypto.derive_key
-    monkeypatch.setattr(crypto, "derive_key", lambda *a: calls.append(a) or real(*a))
+    real = life.derive
+    life.derive = lambda *a: calls.append(a) or real(*a)
     with pytest.raises(SecretNotFound):
         life.reveal(secret_id="AAAAAAAAAAAAAAAA", passphrase="some passphrase")
-    assert len(calls) == 1
+    created = life.create_text(text="x", view_count=1)
+    with pytest.raises(SecretNotFound):
+        life.reveal(secret_id=created.secret_id, passphrase="some passphrase")
+    assert len(calls) == 3  # the unknown id, the create, the wrong passphrase: one each
 
 
 def test_damage_past_the_first_chunk_stops_the_stream_without_wrong_bytes(life, tmp_path):
