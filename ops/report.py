@@ -20,6 +20,7 @@ LABELS = {
     "burned": "Burned",
     "expired": "Expired",
     "failed_attempts": "Wrong passphrases",
+    "destroyed": "Destroyed by guessing",
     "stored_bytes": "File data stored",
 }
 

@@ -77,6 +77,7 @@ SCRYPT_N = envint("SCRYPT_N", 2**15)
 if not scrypt_n_allowed(SCRYPT_N):
     raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two from 2**10 to 2**20.")
 MIN_LIFETIME_SECONDS = 5 * 60
+MAX_FAILED_ATTEMPTS = envint("MAX_FAILED_ATTEMPTS", 10, minimum=1)
 # Key derivations running at once on this machine, across all workers: one per
 # core is the most that helps (sharing.kdfgate).
 MAX_DERIVATIONS = envint("MAX_DERIVATIONS", os.cpu_count() or 1, minimum=1)

@@ -27,6 +27,7 @@ def current_policy() -> Policy:
         max_text_bytes=settings.MAX_TEXT_BYTES,
         max_file_bytes=settings.MAX_FILE_BYTES,
         min_passphrase_length=settings.MIN_PASSPHRASE_LENGTH,
+        max_failed_attempts=settings.MAX_FAILED_ATTEMPTS,
         kdf_n=settings.SCRYPT_N,
     )
 

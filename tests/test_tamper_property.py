@@ -16,7 +16,7 @@ from sharing.domain import crypto
 from sharing.stores import record_store
 
 AUTHENTICATED = ["secret_id", "kind", "version", "kdf_n", "salt", "wrapped_key", "payload"]
-UNAUTHENTICATED = ["views_left", "expires_at", "blob_size"]
+UNAUTHENTICATED = ["views_left", "expires_at", "blob_size", "failed_attempts"]
 TEXT = "the plaintext that must never come out wrong"
 FILE = bytes(range(256)) * 100  # one chunk: fully checked before a view is spent
 

@@ -63,6 +63,7 @@ class Policy:
     max_text_bytes: int = 64 * 1024
     max_file_bytes: int = 1024**3
     min_passphrase_length: int = 12
+    max_failed_attempts: int = 10  # wrong passphrases a secret survives before it is destroyed
     kdf_n: int = 2**15
 
     def check(self, *, view_count: int, lifetime: int | None, passphrase: str | None) -> None:
@@ -292,6 +293,7 @@ class Lifecycle:
             or record.kind not in (TEXT, FILE)
             or (kind is not None and record.kind != kind)
             or not crypto.can_open(record.version, record.kdf_n)  # a damaged or foreign record
+            or record.failed_attempts >= self.policy.max_failed_attempts  # destroyed, not yet deleted
         ):
             # Spend what a real attempt spends, so timing does not tell which ids exist.
             self.derive(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
@@ -302,14 +304,24 @@ class Lifecycle:
                 kek, record.wrapped_key, secret_id=secret_id, version=record.version
             )
         except crypto.DecryptionFailed:
-            self._count_failed_attempt()
+            self._fail_attempt(record)
             raise SecretNotFound() from None
 
-    def _count_failed_attempt(self) -> None:
-        # The answer is the same 404 whether or not this is counted; a counter
-        # outage must not turn it into a 503 that tells the guesser the id exists.
+    def _fail_attempt(self, record: SecretRecord) -> None:
+        """Count a wrong passphrase against the secret; the one that reaches the limit destroys it."""
+        now = self.clock()
+        tally = Tally(
+            now, {"failed_attempts": 1}, if_last={"destroyed": 1, "stored_bytes": -record.blob_size}
+        )
+        # The answer is the same 404 whatever happens here: a storage outage
+        # must not turn it into a 503 that tells the guesser the id exists.
         try:
-            self.records.add_counts({"failed_attempts": 1}, now=self.clock())
+            limit = self.policy.max_failed_attempts
+            if (
+                self.records.add_failure(record.secret_id, now=now, limit=limit, tally=tally)
+                and record.kind == FILE
+            ):
+                self.blobs.delete(record.secret_id)
         except StorageUnavailable:
             log.warning("Could not count a failed passphrase attempt")
 

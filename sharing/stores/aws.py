@@ -144,6 +144,7 @@ def _to_item(record: SecretRecord) -> dict:
         "views_left": {"N": str(record.views_left)},
         "expires_at": {"N": str(record.expires_at)},
         "blob_size": {"N": str(record.blob_size)},
+        "failed_attempts": {"N": str(record.failed_attempts)},
     }
 
 
@@ -159,6 +160,7 @@ def _from_item(item: dict) -> SecretRecord:
         views_left=int(item["views_left"]["N"]),
         expires_at=int(item["expires_at"]["N"]),
         blob_size=int(item.get("blob_size", {"N": "0"})["N"]),
+        failed_attempts=int(item.get("failed_attempts", {"N": "0"})["N"]),
     )
 
 
@@ -289,6 +291,46 @@ class DynamoRecordStore(RecordStore):
             changes = _summed(changes, if_last)
         self._count_after_change(changes, tally)
         return left
+
+    def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
+        changes = checked_counts(tally.changes) if tally else {}
+        if_last = checked_counts(tally.if_last) if tally else {}
+        key = {"secret_id": {"S": secret_id}}
+        with _aws_errors("count a failed attempt"):
+            try:
+                attributes = self.client.update_item(
+                    TableName=self.table,
+                    Key=key,
+                    UpdateExpression="ADD failed_attempts :one",
+                    ConditionExpression="views_left >= :one AND expires_at > :now",
+                    ExpressionAttributeValues={":one": {"N": "1"}, ":now": _epoch(now)},
+                    ReturnValues="UPDATED_NEW",
+                )["Attributes"]
+            except ClientError as e:
+                if _code(e) == "ConditionalCheckFailedException":
+                    return False
+                raise
+        # Exactly one caller sees the count reach the limit; the others see it above.
+        destroyed = int(attributes["failed_attempts"]["N"]) == limit
+        if destroyed:
+            # Taking the views first makes the record read as absent at once,
+            # whether or not the delete that follows gets through.
+            with _aws_errors("destroy a record"):
+                try:
+                    self.client.update_item(
+                        TableName=self.table,
+                        Key=key,
+                        UpdateExpression="SET views_left = :zero",
+                        ExpressionAttributeValues={":zero": {"N": "0"}},
+                        ConditionExpression="attribute_exists(secret_id)",
+                    )
+                except ClientError as e:
+                    if _code(e) != "ConditionalCheckFailedException":  # already gone is as good
+                        raise
+            self._delete_used_up(key)
+            changes = _summed(changes, if_last)
+        self._count_after_change(changes, tally)
+        return destroyed
 
     def _delete_used_up(self, key: dict) -> None:
         # The view is already ours and a record at 0 views reads as absent, so a

@@ -48,6 +48,7 @@ COUNTERS = (
     "burned",  # secrets deleted by their holder
     "expired",  # secrets deleted by the sweep after they expired
     "failed_attempts",  # wrong passphrases for a secret that exists
+    "destroyed",  # secrets deleted after too many wrong passphrases
     "stored_bytes",  # bytes of encrypted file data stored
 )
 
@@ -66,6 +67,7 @@ class SecretRecord:
     views_left: int
     expires_at: int  # Unix seconds; at or after this instant the record is gone
     blob_size: int = 0  # bytes of the encrypted blob (file records only)
+    failed_attempts: int = 0  # wrong passphrases tried so far
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +79,8 @@ class Tally:
 
     now: float
     changes: Mapping[str, int]
-    # claim_view only: added as well when the claim took the last view.
+    # claim_view and add_failure only: added as well when the record went with
+    # this step (the last view; the failure that reached the limit).
     if_last: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -161,6 +164,17 @@ class RecordStore:
         from any number of processes or machines, exactly ``views_left`` succeed.
         """
         raise NotImplementedError(".claim_view() must be overridden")
+
+    def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
+        """
+        Atomically count one wrong passphrase against a live record (as for
+        ``claim_view``: present, a view left, not expired at ``now``). When the
+        count reaches ``limit`` the record goes in the same step, as after its
+        last view, and ``True`` is returned: the secret is destroyed. Return
+        ``False`` otherwise, including when there is no live record. Of any
+        number of concurrent calls, at most one returns ``True``.
+        """
+        raise NotImplementedError(".add_failure() must be overridden")
 
     def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
         """Delete the record. Return whether one was there."""

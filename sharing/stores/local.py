@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS secrets (
     payload     BLOB NOT NULL,
     views_left  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
-    blob_size   INTEGER NOT NULL DEFAULT 0
+    blob_size   INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS secrets_expires_at ON secrets (expires_at);
 CREATE TABLE IF NOT EXISTS counters (
@@ -154,6 +155,24 @@ class SQLiteRecordStore(RecordStore):
                 if row[0] == 0:
                     self._count(db, tally.if_last, tally.now)
             return row[0]
+
+    def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
+        with self._transaction() as db:
+            row = db.execute(
+                "UPDATE secrets SET failed_attempts = failed_attempts + 1"
+                " WHERE secret_id = ? AND views_left >= 1 AND expires_at > ? RETURNING failed_attempts",
+                (secret_id, now),
+            ).fetchone()
+            if row is None:
+                return False
+            destroyed = row[0] >= limit
+            if destroyed:
+                db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
+            if tally is not None:
+                self._count(db, tally.changes, tally.now)
+                if destroyed:
+                    self._count(db, tally.if_last, tally.now)
+            return destroyed
 
     def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
         with self._transaction() as db:

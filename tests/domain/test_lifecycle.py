@@ -258,3 +258,17 @@ def test_damage_past_the_first_chunk_stops_the_stream_without_wrong_bytes(life, 
             received += chunk
     revealed.content.close()
     assert content.startswith(received) and len(received) < len(content)
+
+
+def test_too_many_wrong_passphrases_destroy_the_secret(life):
+    created = life.create_file(upload=upload(life, b"guarded"), view_count=3)
+    for _ in range(life.policy.max_failed_attempts - 1):
+        with pytest.raises(SecretNotFound):
+            life.reveal(secret_id=created.secret_id, passphrase="a wrong guess here")
+    revealed = life.reveal(secret_id=created.secret_id, passphrase=created.passphrase)
+    assert read(revealed) == b"guarded"  # one short of the limit, the holder still gets in
+    with pytest.raises(SecretNotFound):
+        life.reveal(secret_id=created.secret_id, passphrase="the last wrong guess")
+    with pytest.raises(SecretNotFound):
+        life.reveal(secret_id=created.secret_id, passphrase=created.passphrase)
+    assert list(life.blobs.list_ids(older_than=life.clock() + 3600)) == []

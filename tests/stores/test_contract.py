@@ -210,3 +210,48 @@ def test_empty_blob_round_trip(blob_store):
     blob_id = new_secret_id()
     assert write_blob(blob_store, blob_id, []) == 0
     assert read_all(blob_store, blob_id) == b""
+
+
+def test_failures_count_up_and_the_one_at_the_limit_destroys(record_store):
+    stored = record(views=5)
+    record_store.put(stored)
+    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
+    assert record_store.get(stored.secret_id, now=NOW).failed_attempts == 1
+    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
+    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is True
+    assert record_store.get(stored.secret_id, now=NOW) is None
+    assert record_store.claim_view(stored.secret_id, now=NOW) is None
+    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
+
+
+def test_failure_on_an_absent_or_expired_record_is_false(record_store):
+    stored = record(expires_at=NOW + 10)
+    record_store.put(stored)
+    assert record_store.add_failure(new_secret_id(), now=NOW, limit=1) is False
+    assert record_store.add_failure(stored.secret_id, now=NOW + 10, limit=1) is False
+
+
+def _fail_in_process(spec, secret_id, now, start, results):
+    store = build(spec)
+    start.wait()
+    results.put(store.add_failure(secret_id, now=now, limit=3))
+
+
+def test_concurrent_failures_destroy_exactly_once(backend, record_store):
+    stored = record(views=2)
+    record_store.put(stored)
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    workers = [
+        ctx.Process(target=_fail_in_process, args=(backend["records"], stored.secret_id, NOW, start, results))
+        for _ in range(6)
+    ]
+    for w in workers:
+        w.start()
+    time.sleep(1.0)
+    start.set()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for w in workers:
+        w.join(timeout=30)
+    assert outcomes.count(True) == 1
+    assert record_store.get(stored.secret_id, now=NOW) is None
