@@ -120,3 +120,9 @@ def test_empty_file_round_trip(api, post_json):
     response = reveal(post_json, created)
     assert response["Content-Length"] == "0"
     assert body_of(response) == b""
+
+
+def test_empty_passphrase_in_a_form_is_an_error_not_a_default(api):
+    response = api.post("/api/files/", {"file": SimpleUploadedFile("a.txt", b"abc"), "passphrase": ""})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["passphrase"]

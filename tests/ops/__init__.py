@@ -1,0 +1,1 @@
+"""The operators' dashboard, its JSON view, /healthz, and the counting behind them."""

@@ -1,0 +1,25 @@
+"""
+The operators' accounts need Django's database; nothing else in the suite does.
+
+pytest-django runs database tests first, and an in-memory SQLite test database
+keeps its connection open for good (closing it would drop the database).
+Django's request_finished signal then probes that connection when a later test
+closes a streamed response, which a test without database access may not do.
+So these tests use a test database in a file, and leave no connection open.
+"""
+
+import pytest
+from django.db import connections
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    from django.conf import settings
+
+    settings.DATABASES["default"]["TEST"]["NAME"] = str(tmp_path_factory.mktemp("operators") / "db.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def no_database_connection_left_open():
+    yield
+    connections.close_all()
