@@ -4,12 +4,12 @@ several workers, and a crowd of client processes released at once.
 """
 
 import json
-import multiprocessing
 import urllib.error
 import urllib.request
 
 import pytest
 
+from tests.support.crowd import all_at_once
 from tests.support.server import GunicornServer
 
 ROUNDS = 3
@@ -27,23 +27,8 @@ def post(url: str, body: dict) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def _reveal_when_released(url, body, gate, results):
-    gate.wait()  # every client process and the test pass this barrier together
-    results.put(post(url, body))
-
-
 def reveal_all_at_once(url: str, body: dict) -> list[tuple[int, bytes]]:
-    # fork: the clients need nothing but urllib, and start in milliseconds.
-    ctx = multiprocessing.get_context("fork")
-    gate, results = ctx.Barrier(CROWD + 1), ctx.Queue()
-    crowd = [ctx.Process(target=_reveal_when_released, args=(url, body, gate, results)) for _ in range(CROWD)]
-    for process in crowd:
-        process.start()
-    gate.wait(timeout=120)
-    outcomes = [results.get(timeout=120) for _ in crowd]
-    for process in crowd:
-        process.join(timeout=30)
-    return outcomes
+    return all_at_once(post, (url, body), CROWD)
 
 
 @pytest.fixture(scope="module", params=["local", "aws"])

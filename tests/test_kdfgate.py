@@ -4,14 +4,14 @@ import multiprocessing
 import time
 
 from sharing.kdfgate import DerivationGate
+from tests.support.crowd import all_at_once
 
 
-def _hold(gate, seconds, spans, start):
-    start.wait()
+def _hold(gate, seconds):
     with gate():
         began = time.monotonic()
         time.sleep(seconds)
-        spans.put((began, time.monotonic()))
+        return began, time.monotonic()
 
 
 def most_at_once(spans):
@@ -24,16 +24,7 @@ def most_at_once(spans):
 
 
 def run_crowd(gate, crowd=8, seconds=0.15):
-    ctx = multiprocessing.get_context("fork")
-    spans, start = ctx.Queue(), ctx.Barrier(crowd + 1)
-    workers = [ctx.Process(target=_hold, args=(gate, seconds, spans, start)) for _ in range(crowd)]
-    for w in workers:
-        w.start()
-    start.wait(timeout=30)
-    results = [spans.get(timeout=30) for _ in workers]
-    for w in workers:
-        w.join(timeout=10)
-    return results
+    return all_at_once(_hold, (gate, seconds), crowd)
 
 
 def test_no_more_than_slots_derive_at_once(tmp_path):

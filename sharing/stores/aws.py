@@ -267,16 +267,20 @@ class DynamoRecordStore(RecordStore):
             return None
         return record
 
-    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
-        changes = checked_counts(tally.changes) if tally else {}
-        if_last = checked_counts(tally.if_last) if tally else {}
-        key = {"secret_id": {"S": secret_id}}
-        with _aws_errors("claim a view"):
+    def _update_live(
+        self, key: dict, expression: str, attribute: str, *, now: float, what: str
+    ) -> int | None:
+        """
+        Apply ``expression`` to a live item (a view left, not expired at ``now``)
+        in one conditional write; return ``attribute``'s new value, or ``None``
+        when there was no live item.
+        """
+        with _aws_errors(what):
             try:
                 attributes = self.client.update_item(
                     TableName=self.table,
                     Key=key,
-                    UpdateExpression="SET views_left = views_left - :one",
+                    UpdateExpression=expression,
                     ConditionExpression="views_left >= :one AND expires_at > :now",
                     ExpressionAttributeValues={":one": {"N": "1"}, ":now": _epoch(now)},
                     ReturnValues="UPDATED_NEW",
@@ -285,35 +289,41 @@ class DynamoRecordStore(RecordStore):
                 if _code(e) == "ConditionalCheckFailedException":
                     return None
                 raise
-        left = int(attributes["views_left"]["N"])
+        return int(attributes[attribute]["N"])
+
+    @staticmethod
+    def _counts(tally: Tally | None) -> tuple[dict[str, int], dict[str, int]]:
+        """The counts to add after a step, and after one that removed the item; checked before the step."""
+        if tally is None:
+            return {}, {}
+        changes = checked_counts(tally.changes)
+        return changes, _summed(changes, checked_counts(tally.if_last))
+
+    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
+        changes, changes_if_last = self._counts(tally)
+        key = {"secret_id": {"S": secret_id}}
+        left = self._update_live(
+            key, "SET views_left = views_left - :one", "views_left", now=now, what="claim a view"
+        )
+        if left is None:
+            return None
         if left == 0:
             self._delete_used_up(key)
-            changes = _summed(changes, if_last)
-        self._count_after_change(changes, tally)
+        self._count_after_change(changes_if_last if left == 0 else changes, tally)
         return left
 
     def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
-        changes = checked_counts(tally.changes) if tally else {}
-        if_last = checked_counts(tally.if_last) if tally else {}
+        changes, changes_if_last = self._counts(tally)
         key = {"secret_id": {"S": secret_id}}
-        with _aws_errors("count a failed attempt"):
-            try:
-                attributes = self.client.update_item(
-                    TableName=self.table,
-                    Key=key,
-                    UpdateExpression="ADD failed_attempts :one",
-                    ConditionExpression="views_left >= :one AND expires_at > :now",
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":now": _epoch(now)},
-                    ReturnValues="UPDATED_NEW",
-                )["Attributes"]
-            except ClientError as e:
-                if _code(e) == "ConditionalCheckFailedException":
-                    return False
-                raise
-        # Exactly one caller sees the count reach the limit; the others see it above.
-        destroyed = int(attributes["failed_attempts"]["N"]) == limit
+        failed = self._update_live(
+            key, "ADD failed_attempts :one", "failed_attempts", now=now, what="count a failed attempt"
+        )
+        if failed is None:
+            return False
+        # Exactly one caller sees the count reach the limit; any later one sees it above.
+        destroyed = failed == limit
         if destroyed:
-            # Taking the views first makes the record read as absent at once,
+            # Taking the views first makes the item read as absent at once,
             # whether or not the delete that follows gets through.
             with _aws_errors("destroy a record"):
                 try:
@@ -328,8 +338,7 @@ class DynamoRecordStore(RecordStore):
                     if _code(e) != "ConditionalCheckFailedException":  # already gone is as good
                         raise
             self._delete_used_up(key)
-            changes = _summed(changes, if_last)
-        self._count_after_change(changes, tally)
+        self._count_after_change(changes_if_last if destroyed else changes, tally)
         return destroyed
 
     def _delete_used_up(self, key: dict) -> None:

@@ -139,40 +139,44 @@ class SQLiteRecordStore(RecordStore):
         )
         return SecretRecord(*rows[0]) if rows else None
 
-    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
+    def _step(self, secret_id: str, change: str, *, now: float, gone, tally: Tally | None) -> int | None:
+        """
+        One atomic step on a live record: apply ``change`` (a SET clause whose
+        column comes back), delete the record if ``gone(new value)``, and count.
+        Return the new value, or ``None`` when there was no live record.
+        """
         with self._transaction() as db:
             row = db.execute(
-                "UPDATE secrets SET views_left = views_left - 1"
-                " WHERE secret_id = ? AND views_left >= 1 AND expires_at > ? RETURNING views_left",
+                f"UPDATE secrets SET {change}"
+                " WHERE secret_id = ? AND views_left >= 1 AND expires_at > ?"
+                f" RETURNING {change.split('=', 1)[0].strip()}",
                 (secret_id, now),
             ).fetchone()
             if row is None:
                 return None
-            if row[0] == 0:
+            last = gone(row[0])
+            if last:
                 db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
             if tally is not None:
                 self._count(db, tally.changes, tally.now)
-                if row[0] == 0:
+                if last:
                     self._count(db, tally.if_last, tally.now)
             return row[0]
 
+    def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
+        return self._step(
+            secret_id, "views_left = views_left - 1", now=now, gone=lambda left: left == 0, tally=tally
+        )
+
     def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
-        with self._transaction() as db:
-            row = db.execute(
-                "UPDATE secrets SET failed_attempts = failed_attempts + 1"
-                " WHERE secret_id = ? AND views_left >= 1 AND expires_at > ? RETURNING failed_attempts",
-                (secret_id, now),
-            ).fetchone()
-            if row is None:
-                return False
-            destroyed = row[0] >= limit
-            if destroyed:
-                db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
-            if tally is not None:
-                self._count(db, tally.changes, tally.now)
-                if destroyed:
-                    self._count(db, tally.if_last, tally.now)
-            return destroyed
+        failed = self._step(
+            secret_id,
+            "failed_attempts = failed_attempts + 1",
+            now=now,
+            gone=lambda failed: failed >= limit,
+            tally=tally,
+        )
+        return failed is not None and failed >= limit
 
     def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
         with self._transaction() as db:

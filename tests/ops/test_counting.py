@@ -5,7 +5,6 @@ gunicorn, with reveals racing across its worker processes.
 """
 
 import json
-import multiprocessing
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +20,7 @@ from sharing.stores.base import COUNTERS
 from sharing.stores.local import FileBlobStore, SQLiteRecordStore
 from tests.domain.test_lifecycle import Clock, read, upload
 from tests.support.aws_servers import make_stores
+from tests.support.crowd import all_at_once
 from tests.support.server import GunicornServer
 
 
@@ -155,23 +155,12 @@ def file_form(content: bytes, **fields) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def _reveal_when_released(url, body, gate, results):
-    gate.wait()
-    results.put(call(url, body)[0])
+def _status(url, body):
+    return call(url, body)[0]
 
 
 def crowd_reveal(url: str, body: dict, size: int) -> list[int]:
-    # fork: the clients need nothing but urllib, and start in milliseconds.
-    ctx = multiprocessing.get_context("fork")
-    gate, results = ctx.Barrier(size + 1), ctx.Queue()
-    crowd = [ctx.Process(target=_reveal_when_released, args=(url, body, gate, results)) for _ in range(size)]
-    for process in crowd:
-        process.start()
-    gate.wait(timeout=120)
-    statuses = [results.get(timeout=120) for _ in crowd]
-    for process in crowd:
-        process.join(timeout=30)
-    return statuses
+    return all_at_once(_status, (url, body), size)
 
 
 @pytest.fixture(params=["local", "aws"])

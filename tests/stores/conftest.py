@@ -15,6 +15,11 @@ def build(spec: dict):
     return import_string(spec["path"])(**spec.get("options", {}))
 
 
+def built(spec: dict, *rest):
+    """For ``all_at_once(prepare=...)``: the store built from ``spec`` inside the process, then the rest."""
+    return build(spec), *rest
+
+
 def local_backend(request, tmp_path) -> dict:
     return {
         "records": {

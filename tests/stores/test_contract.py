@@ -3,7 +3,6 @@ The storage contract (sharing/stores/base.py), run against every backend.
 A backend that passes this suite can carry the service.
 """
 
-import multiprocessing
 import os
 import time
 
@@ -11,7 +10,8 @@ import pytest
 
 from sharing.domain.lifecycle import new_secret_id
 from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord
-from tests.stores.conftest import build
+from tests.stores.conftest import built
+from tests.support.crowd import all_at_once
 
 NOW = 1_900_000_000
 
@@ -106,31 +106,16 @@ def test_sweep_deletes_expired_only_and_returns_them(record_store):
     assert record_store.delete(expired.secret_id) is False
 
 
-def _claim_in_process(spec, secret_id, now, start, results):
-    store = build(spec)
-    start.wait()
-    results.put(store.claim_view(secret_id, now=now))
+def _claim(store, secret_id, now):
+    return store.claim_view(secret_id, now=now)
 
 
 @pytest.mark.parametrize("views", [1, 3])
 def test_concurrent_claims_from_many_processes_take_exactly_the_views(backend, record_store, views):
     stored = record(views=views)
     record_store.put(stored)
-    ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    workers = [
-        ctx.Process(
-            target=_claim_in_process, args=(backend["records"], stored.secret_id, NOW, start, results)
-        )
-        for _ in range(8)
-    ]
-    for w in workers:
-        w.start()
-    time.sleep(1.0)  # let every process import and connect before the gate opens
-    start.set()
-    outcomes = [results.get(timeout=60) for _ in workers]
-    for w in workers:
-        w.join(timeout=30)
+    args = (backend["records"], stored.secret_id, NOW)
+    outcomes = all_at_once(_claim, args, 8, prepare=built, method="spawn")
     assert sorted(o for o in outcomes if o is not None) == list(range(views))
     assert outcomes.count(None) == 8 - views
     assert record_store.get(stored.secret_id, now=NOW) is None
@@ -231,27 +216,15 @@ def test_failure_on_an_absent_or_expired_record_is_false(record_store):
     assert record_store.add_failure(stored.secret_id, now=NOW + 10, limit=1) is False
 
 
-def _fail_in_process(spec, secret_id, now, start, results):
-    store = build(spec)
-    start.wait()
-    results.put(store.add_failure(secret_id, now=now, limit=3))
+def _fail(store, secret_id, now):
+    return store.add_failure(secret_id, now=now, limit=3)
 
 
 def test_concurrent_failures_destroy_exactly_once(backend, record_store):
     stored = record(views=2)
     record_store.put(stored)
-    ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    workers = [
-        ctx.Process(target=_fail_in_process, args=(backend["records"], stored.secret_id, NOW, start, results))
-        for _ in range(6)
-    ]
-    for w in workers:
-        w.start()
-    time.sleep(1.0)
-    start.set()
-    outcomes = [results.get(timeout=60) for _ in workers]
-    for w in workers:
-        w.join(timeout=30)
+    outcomes = all_at_once(
+        _fail, (backend["records"], stored.secret_id, NOW), 6, prepare=built, method="spawn"
+    )
     assert outcomes.count(True) == 1
     assert record_store.get(stored.secret_id, now=NOW) is None

@@ -8,14 +8,13 @@ the counters before and after what it does.
 """
 
 import datetime
-import multiprocessing
-import time
 
 import pytest
 
 from sharing.stores.base import COUNTERS, RecordExists, Tally
-from tests.stores.conftest import build
+from tests.stores.conftest import built
 from tests.stores.test_contract import NOW, record
+from tests.support.crowd import all_at_once
 
 DAY = 86400
 TODAY = datetime.date(2030, 3, 17)  # the UTC day of NOW
@@ -158,41 +157,22 @@ def test_check_answers_when_the_stores_work(record_store, blob_store):
 ROUNDS = 40
 
 
-def _count_in_process(spec, start, done):
-    store = build(spec)
-    start.wait()
+def _count(store):
     for _ in range(ROUNDS):
         store.add_counts({"views": 1, "stored_bytes": 3}, now=NOW)
     store.close()
-    done.put(True)
 
 
-def _claim_in_process(spec, secret_id, start, results):
-    store = build(spec)
-    start.wait()
+def _claim_counted(store, secret_id):
     tally = Tally(NOW, {"views": 1}, if_last={"used_up": 1})
-    results.put(store.claim_view(secret_id, now=NOW, tally=tally))
+    result = store.claim_view(secret_id, now=NOW, tally=tally)
     store.close()
-
-
-def run_together(target, args_for, n):
-    """Start ``n`` spawned processes, let them all import and connect, then release them at once."""
-    ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    workers = [ctx.Process(target=target, args=(*args_for, start, results)) for _ in range(n)]
-    for w in workers:
-        w.start()
-    time.sleep(1.0)
-    start.set()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for w in workers:
-        w.join(timeout=30)
-    return outcomes
+    return result
 
 
 def test_counts_from_many_processes_add_up_exactly(backend, record_store):
     counted = Counted(record_store)
-    run_together(_count_in_process, (backend["records"],), 8)
+    all_at_once(_count, (backend["records"],), 8, prepare=built, method="spawn")
     assert counted.totals() == counted.today() == {"views": 8 * ROUNDS, "stored_bytes": 3 * 8 * ROUNDS}
 
 
@@ -200,6 +180,7 @@ def test_concurrent_claims_count_exactly_the_views_taken(backend, record_store):
     stored = record(views=3)
     record_store.put(stored)
     counted = Counted(record_store)
-    outcomes = run_together(_claim_in_process, (backend["records"], stored.secret_id), 8)
+    args = (backend["records"], stored.secret_id)
+    outcomes = all_at_once(_claim_counted, args, 8, prepare=built, method="spawn")
     assert sorted(o for o in outcomes if o is not None) == [0, 1, 2]
     assert counted.totals() == counted.today() == {"views": 3, "used_up": 1}
