@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from sharing.stores import reset_stores
 
-# Servers speaking the DynamoDB and S3 protocols, started once a session when a test asks.
-pytest_plugins = ["tests.support.aws_fixtures"]
+# Servers speaking the DynamoDB and S3 protocols, and a headless Chromium:
+# each started once a session, when a test first asks.
+pytest_plugins = ["tests.support.aws_fixtures", "tests.support.browser"]
 
 FAST_SCRYPT_N = 2**10
 

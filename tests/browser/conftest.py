@@ -1,25 +1,14 @@
 """
-End-to-end fixtures: the real server under gunicorn and Debian's Chromium
-driven by Playwright. Never a downloaded browser.
+End-to-end fixtures: the real server under gunicorn, and pages in the
+session's Chromium (``browser``, from tests.support.browser).
 """
 
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.support.server import GunicornServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -40,15 +29,6 @@ def base_url():
 @pytest.fixture(scope="session")
 def ttl_days():
     return TTL_DAYS
-
-
-@pytest.fixture(scope="session")
-def browser():
-    # launch() gives every run a fresh temporary profile (user-data-dir) of its own.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Console:

@@ -11,10 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from sharing.stores.local import SQLiteRecordStore
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS
 from tests.support.server import GunicornServer
 
 PASSWORD = "operator password 1"
@@ -52,7 +52,7 @@ def post(url: str, body: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_an_operator_logs_in_and_sees_the_dashboard():
+def test_an_operator_logs_in_and_sees_the_dashboard(browser):
     server = GunicornServer(
         env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD, "DJANGO_SUPERUSER_EMAIL": "ops@example.com"}
     )
@@ -61,7 +61,7 @@ def test_an_operator_logs_in_and_sees_the_dashboard():
     server.manage("createsuperuser", "--noinput", "--username", "operator")
     server.manage("setup_storage")
     seed_history(server.data_dir)
-    with server, sync_playwright() as playwright:
+    with server:
         for n in range(4):
             created = post(server.url + "/api/text/", {"secret": f"today {n}", "view_count": 2})
             post(
@@ -69,7 +69,6 @@ def test_an_operator_logs_in_and_sees_the_dashboard():
                 {"passphrase": created["passphrase"]},
             )
 
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(base_url=server.url, viewport={"width": 1280, "height": 900})
         problems = []
         # The admin's pages name no icon, so the browser's own /favicon.ico guess 404s: not ours.
@@ -95,4 +94,4 @@ def test_an_operator_logs_in_and_sees_the_dashboard():
         (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
         page.screenshot(path=ARTIFACTS / "screenshots" / "dashboard.png", full_page=True)
         assert problems == []  # CSP refusals would show here
-        browser.close()
+        page.close()
