@@ -46,8 +46,15 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(VENV)/.dev
-	$(BIN)/python -m bench
+$(VENV)/.bench: $(VENV)/.dev requirements/bench.txt
+	$(BIN)/pip install -q -r requirements/bench.txt
+	touch $@
+
+# Not part of `make test`: a measurement, minutes long (BENCH_ARGS=--quick for a smoke run).
+bench: $(VENV)/.bench
+	sh bench/install-deps.sh
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache staticfiles artifacts
