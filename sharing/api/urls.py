@@ -1,8 +1,9 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from sharing.api import legacy, views
+from sharing.api.schema import SchemaView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("text", views.TextSecretViewSet, basename="text")
@@ -11,7 +12,7 @@ router.register("secrets", views.SecretViewSet, basename="secrets")
 
 api_urlpatterns = [
     path("", include(router.urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script, so the CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]

@@ -166,12 +166,22 @@ class FileEncryptor:
 
     def update(self, data: bytes) -> bytes:
         self.size += len(data)
-        self._buffer += data
-        out = []
-        # Keep at least one byte back: only finalize knows which chunk is last.
-        while len(self._buffer) > self._chunk_bytes:
-            out.append(self._seal_chunk(bytes(self._buffer[: self._chunk_bytes]), _CHUNK))
-            del self._buffer[: self._chunk_bytes]
+        view, out = memoryview(data), []
+        # Only finalize knows which chunk is last, so a full chunk is sealed
+        # only once more data has arrived behind it. Whole chunks are sealed
+        # straight from the input, without a copy through the buffer.
+        if self._buffer:
+            take = min(len(view), self._chunk_bytes - len(self._buffer))
+            self._buffer += view[:take]
+            view = view[take:]
+            if not view:
+                return b""
+            out.append(self._seal_chunk(bytes(self._buffer), _CHUNK))
+            self._buffer.clear()
+        while len(view) > self._chunk_bytes:
+            out.append(self._seal_chunk(view[: self._chunk_bytes], _CHUNK))
+            view = view[self._chunk_bytes :]
+        self._buffer += view
         return b"".join(out)
 
     def finalize(self, *, name: str, content_type: str) -> tuple[bytes, bytes]:

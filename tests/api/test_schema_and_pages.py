@@ -67,3 +67,24 @@ def test_create_page_serves_a_form(api):
     response = api.get("/")
     assert response.status_code == 200
     assert b"<form" in response.content
+
+
+def test_schema_is_rendered_once_per_format_and_limits(api, settings, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    built = []
+    real = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: built.append(1) or real(self, **kw))
+    settings.MAX_VIEWS = 7  # limits no other test uses, so nothing is cached yet
+    first = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    again = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert first.content == again.content and len(built) == 1
+    assert first["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert (
+        first.json()["components"]["schemas"]["TextCreateRequest"]["properties"]["view_count"]["maximum"] == 7
+    )
+    api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi")
+    assert len(built) == 2
+    settings.MAX_VIEWS = 8
+    changed = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert changed["components"]["schemas"]["TextCreateRequest"]["properties"]["view_count"]["maximum"] == 8

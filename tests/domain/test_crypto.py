@@ -4,6 +4,8 @@ import io
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sharing.domain import crypto
 
@@ -187,3 +189,17 @@ def test_chunk_nonces_carry_counter_and_last_flag(data_key):
     pieces = chunks_of(body)
     assert aead.decrypt(prefix + struct.pack(">IB", 0, 0), pieces[0], aad) == bytes(64)
     assert aead.decrypt(prefix + struct.pack(">IB", 2, 1), pieces[2], aad) == bytes(2)
+
+
+@given(pieces=st.lists(st.integers(0, 200), max_size=12))
+def test_any_way_of_cutting_the_input_opens_to_the_same_file(pieces):
+    data_key = bytes(32)
+    content = bytes(i % 253 for i in range(sum(pieces)))
+    encryptor = crypto.FileEncryptor(data_key, secret_id=SID, chunk_bytes=64)
+    body, offset = b"", 0
+    for size in pieces:
+        body += encryptor.update(content[offset : offset + size])
+        offset += size
+    last, meta = encryptor.finalize(name="x", content_type="a/b")
+    assert open_file(data_key, body + last, meta) == content
+    assert len(body + last) == len(content) + crypto.TAG_BYTES * (max(len(content) - 1, 0) // 64 + 1)
