@@ -4,12 +4,11 @@ several workers, and a crowd of client processes released at once.
 """
 
 import json
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.support.crowd import all_at_once
+from tests.support.http import send
 from tests.support.server import GunicornServer
 
 ROUNDS = 3
@@ -17,14 +16,8 @@ CROWD = 20
 
 
 def post(url: str, body: dict) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    status, _, answer = send(url, body)
+    return status, answer
 
 
 def reveal_all_at_once(url: str, body: dict) -> list[tuple[int, bytes]]:

@@ -9,13 +9,12 @@ import os
 import secrets
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.http import file_form, send
 from tests.support.server import ROOT, GunicornServer
 
 CANARY_TEXT = "CANARY-TEXT-" + uuid.uuid4().hex
@@ -24,71 +23,42 @@ CANARY_FILE = ("CANARY-FILE-" + uuid.uuid4().hex).encode() * 1000
 CANARY_NAME = "CANARY-NAME-" + uuid.uuid4().hex + ".txt"
 
 
-def request(url, body=None, *, content_type="application/json", method="POST", headers=None):
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": content_type, **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-def multipart(fields: dict, file_name: str, content: bytes) -> tuple[bytes, str]:
-    boundary = "----pysecrets" + uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
-        "Content-Type: text/plain\r\n\r\n".encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 @pytest.mark.slow
 def test_no_canary_reaches_logs_disk_or_error_pages():
     ids, error_bodies = [], []
     with GunicornServer({"LOG_LEVEL": "DEBUG", "MAX_TEXT_BYTES": "1000"}) as server:
         url = server.url
         # A text with its own passphrase: create, a wrong guess, reveal, reveal again (gone).
-        status, _, body = request(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": CANARY_PASS})
+        status, _, body = send(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": CANARY_PASS})
         created = json.loads(body)
         ids.append(created["secret_id"])
         reveal = f"{url}/api/secrets/{created['secret_id']}/reveal/"
-        error_bodies.append(request(reveal, {"passphrase": CANARY_PASS + "x"})[2])
-        assert json.loads(request(reveal, {"passphrase": CANARY_PASS})[2])["data"] == CANARY_TEXT
-        error_bodies.append(request(reveal, {"passphrase": CANARY_PASS})[2])
+        error_bodies.append(send(reveal, {"passphrase": CANARY_PASS + "x"})[2])
+        assert json.loads(send(reveal, {"passphrase": CANARY_PASS})[2])["data"] == CANARY_TEXT
+        error_bodies.append(send(reveal, {"passphrase": CANARY_PASS})[2])
         # The original routes, text and file, plus the reveal page.
-        status, _, body = request(url + "/encrypt", {"secret": CANARY_TEXT, "view_count": 2})
+        status, _, body = send(url + "/encrypt", {"secret": CANARY_TEXT, "view_count": 2})
         legacy = json.loads(body)
         ids.append(legacy["secret_id"])
-        assert request(url + "/decrypt", legacy)[0] == 200
-        error_bodies.append(request(url + "/decrypt", {**legacy, "passphrase": CANARY_PASS})[2])
-        assert request(url + f"/secret/{legacy['secret_id']}", method="GET")[0] == 200
-        data, content_type = multipart(
-            {"view_count": "2", "passphrase": CANARY_PASS}, CANARY_NAME, CANARY_FILE
-        )
-        status, _, body = request(url + "/api/files/", data, content_type=content_type)
+        assert send(url + "/decrypt", legacy)[0] == 200
+        error_bodies.append(send(url + "/decrypt", {**legacy, "passphrase": CANARY_PASS})[2])
+        assert send(url + f"/secret/{legacy['secret_id']}", method="GET")[0] == 200
+        data, content_type = file_form(CANARY_FILE, CANARY_NAME, view_count="2", passphrase=CANARY_PASS)
+        status, _, body = send(url + "/api/files/", data, content_type=content_type)
         assert status == 201
         file_id = json.loads(body)["secret_id"]
         ids.append(file_id)
-        _, _, body = request(f"{url}/api/files/{file_id}/reveal/", {"passphrase": CANARY_PASS})
+        _, _, body = send(f"{url}/api/files/{file_id}/reveal/", {"passphrase": CANARY_PASS})
         assert body == CANARY_FILE
         # Error paths that echo input back if anything does.
         error_bodies += [
-            request(url + "/api/text/", b'{"secret": "' + CANARY_TEXT.encode() + b'", bad json')[2],
-            request(url + "/api/text/", {"secret": CANARY_TEXT * 100})[2],
-            request(url + "/api/text/", {"secret": CANARY_TEXT, "view_count": CANARY_PASS})[2],
-            request(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": "short"})[2],
-            request(url + f"/api/secrets/{file_id}/reveal/", {"passphrase": 5})[2],
-            request(url + "/nowhere", method="GET")[2],
-            request(url + "/decrypt", {"secret_id": CANARY_PASS, "passphrase": CANARY_PASS})[2],
+            send(url + "/api/text/", b'{"secret": "' + CANARY_TEXT.encode() + b'", bad json')[2],
+            send(url + "/api/text/", {"secret": CANARY_TEXT * 100})[2],
+            send(url + "/api/text/", {"secret": CANARY_TEXT, "view_count": CANARY_PASS})[2],
+            send(url + "/api/text/", {"secret": CANARY_TEXT, "passphrase": "short"})[2],
+            send(url + f"/api/secrets/{file_id}/reveal/", {"passphrase": 5})[2],
+            send(url + "/nowhere", method="GET")[2],
+            send(url + "/decrypt", {"secret_id": CANARY_PASS, "passphrase": CANARY_PASS})[2],
         ]
         data_dir = Path(server.data_dir)
         on_disk = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())

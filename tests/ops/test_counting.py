@@ -6,8 +6,6 @@ gunicorn, with reveals racing across its worker processes.
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -21,6 +19,7 @@ from sharing.stores.local import FileBlobStore, SQLiteRecordStore
 from tests.domain.test_lifecycle import Clock, read, upload
 from tests.support.aws_servers import make_stores
 from tests.support.crowd import all_at_once
+from tests.support.http import file_form, send
 from tests.support.server import GunicornServer
 
 
@@ -130,29 +129,9 @@ def test_a_failed_count_of_a_wrong_guess_still_answers_not_found(stores, clock, 
 # -- the real service, many workers ---------------------------------------------------
 
 
-def call(url: str, body: bytes | dict, content_type: str = "application/json") -> tuple[int, bytes]:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
-def file_form(content: bytes, **fields) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+def call(url: str, body, content_type: str = "application/json") -> tuple[int, bytes]:
+    status, _, answer = send(url, body, content_type=content_type)
+    return status, answer
 
 
 def _status(url, body):
