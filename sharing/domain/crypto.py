@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -254,13 +254,3 @@ def _read_exactly(read, size: int) -> bytes:
         parts.append(part)
         missing -= len(part)
     return b"".join(parts)
-
-
-def encrypt_file(
-    data_key: bytes, pieces: Iterable[bytes], *, secret_id: str, name: str, content_type: str
-) -> tuple[bytes, bytes]:
-    """Seal a whole file held in memory: (ciphertext, sealed metadata). For tests and tools."""
-    encryptor = FileEncryptor(data_key, secret_id=secret_id)
-    body = [encryptor.update(piece) for piece in pieces]
-    last, meta = encryptor.finalize(name=name, content_type=content_type)
-    return b"".join(body) + last, meta

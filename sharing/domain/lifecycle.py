@@ -100,7 +100,6 @@ class RevealedFile:
     """A claimed file view: metadata now, plaintext as it streams (see ``PlaintextStream``)."""
 
     name: str
-    content_type: str
     size: int
     views_left: int
     content: PlaintextStream
@@ -377,7 +376,6 @@ class Lifecycle:
 
         return RevealedFile(
             name=meta.name,
-            content_type=meta.content_type,
             size=meta.size,
             views_left=views_left,
             content=PlaintextStream(first, chunks, release),
