@@ -126,3 +126,28 @@ def test_empty_passphrase_in_a_form_is_an_error_not_a_default(api):
     response = api.post("/api/files/", {"file": SimpleUploadedFile("a.txt", b"abc"), "passphrase": ""})
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["passphrase"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        'a"; filename="evil.exe',
+        "line\r\nX-Injected: 1.txt",
+        "../../../etc/passwd",
+        "C:\\Windows\\system32\\cmd.exe",
+        "%2e%2e%2fsecret.txt",
+        "\u202egnp.exe",  # right-to-left override
+        "x" * 5000 + ".txt",
+        "",
+    ],
+)
+def test_any_stored_name_gives_one_well_formed_header(name):
+    from sharing.api.responses import content_disposition
+
+    header = content_disposition(name)
+    fallback = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert header.startswith("attachment; filename=") and header.count(";") == 2
+    assert all(ch not in header for ch in "\r\n\x00")
+    assert "/" not in fallback and "\\" not in fallback and 0 < len(fallback) <= 150
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert all(ch.isalnum() or ch in "%-._~" for ch in encoded)
