@@ -161,7 +161,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sharing.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "ops.middleware.AdminReferrerPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
