@@ -12,18 +12,6 @@ from sharing import services
 
 DAYS = 30
 
-LABELS = {
-    "created_text": "Texts created",
-    "created_file": "Files created",
-    "views": "Views served",
-    "used_up": "Used up",
-    "burned": "Burned",
-    "expired": "Expired",
-    "failed_attempts": "Wrong passphrases",
-    "destroyed": "Destroyed by guessing",
-    "stored_bytes": "File data stored",
-}
-
 
 def usage_report() -> dict:
     usage = services.usage_counts(days=DAYS)

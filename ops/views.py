@@ -13,8 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ops.chart import usage_chart
-from ops.report import LABELS, usage_report
+from ops.report import usage_report
 from sharing.services import stores_check
+from sharing.stores.base import COUNTERS
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,8 @@ def dashboard(request):
         **admin.site.each_context(request),
         "title": "Usage",
         "report": report,
-        "totals": [(LABELS[name], name, n) for name, n in report["totals"].items()],
-        "labels": LABELS,
+        "totals": [(COUNTERS[name], name, n) for name, n in report["totals"].items()],
+        "labels": COUNTERS,
         "chart": usage_chart(report["days"]),
         "newest_first": list(reversed(report["days"])),
     }

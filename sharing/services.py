@@ -15,8 +15,8 @@ from django.conf import settings
 from sharing.domain import crypto
 from sharing.domain.lifecycle import Created, FileUpload, Lifecycle, Policy, RevealedFile, RevealedText
 from sharing.kdfgate import DerivationGate
-from sharing.stores import blob_store, record_store
 from sharing.stores.base import Usage
+from sharing.stores.handler import blob_store, record_store
 
 
 def current_policy() -> Policy:

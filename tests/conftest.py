@@ -8,7 +8,7 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from sharing.stores import reset_stores
+from sharing.stores.handler import reset_stores
 
 # Servers speaking the DynamoDB and S3 protocols, and a headless Chromium:
 # each started once a session, when a test first asks.

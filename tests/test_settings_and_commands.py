@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
 from sharing import services
-from sharing.stores import blob_store, record_store
+from sharing.stores.handler import blob_store, record_store
 from sharing.stores.local import SQLiteRecordStore
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sharing.domain import crypto
-from sharing.stores import record_store
+from sharing.stores.handler import record_store
 
 AUTHENTICATED = ["secret_id", "kind", "version", "kdf_n", "salt", "wrapped_key", "payload"]
 UNAUTHENTICATED = ["views_left", "expires_at", "blob_size", "failed_attempts"]

@@ -3,7 +3,7 @@ The storage contract: a record store for small encrypted records and a blob
 store for encrypted file bodies.
 
 Backends subclass ``RecordStore`` and ``BlobStore`` and are chosen by dotted
-path in ``settings.SECRETS_STORES`` (see ``sharing.stores``). Every backend
+path in ``settings.SECRETS_STORES`` (see ``sharing.stores.handler``). Every backend
 passes the one contract suite in ``tests/stores/``. Stores only ever see
 ciphertext; they never import Django, so the domain can be used and tested
 without it.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
@@ -37,19 +38,24 @@ __all__ = [
     "Usage",
 ]
 
-# The operators' counters. All but ``stored_bytes`` only ever grow; that one is
-# a level: + a file's blob size when it is created, - when the file goes by its
-# last view, a burn or the sweep. A day's ``stored_bytes`` is that day's change.
-COUNTERS = (
-    "created_text",  # text secrets created
-    "created_file",  # file secrets created
-    "views",  # views served (successful reveals)
-    "used_up",  # secrets gone by their last view
-    "burned",  # secrets deleted by their holder
-    "expired",  # secrets deleted by the sweep after they expired
-    "failed_attempts",  # wrong passphrases for a secret that exists
-    "destroyed",  # secrets deleted after too many wrong passphrases
-    "stored_bytes",  # bytes of encrypted file data stored
+# The operators' counters, in the order they are shown: name -> label. This is
+# the one list every part that counts or shows them reads (the stores, the
+# dashboard, its JSON), so a new counter is added here and nowhere else.
+# All but ``stored_bytes`` only ever grow; that one is a level: + a file's blob
+# size when it is created, - when the file goes by its last view, a burn or the
+# sweep. A day's ``stored_bytes`` is that day's change.
+COUNTERS: Mapping[str, str] = MappingProxyType(
+    {
+        "created_text": "Texts created",  # text secrets created
+        "created_file": "Files created",  # file secrets created
+        "views": "Views served",  # successful reveals
+        "used_up": "Used up",  # secrets gone by their last view
+        "burned": "Burned",  # secrets deleted by their holder
+        "expired": "Expired",  # secrets deleted by the sweep after they expired
+        "failed_attempts": "Wrong passphrases",  # for a secret that exists
+        "destroyed": "Destroyed by guessing",  # deleted after too many wrong passphrases
+        "stored_bytes": "File data stored",  # bytes of encrypted file data stored
+    }
 )
 
 

@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from sharing.stores import record_store
+from sharing.stores.handler import record_store
 
 
 @pytest.fixture

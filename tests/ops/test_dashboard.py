@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from ops.chart import nice_ceiling, usage_chart
-from ops.report import DAYS, LABELS
+from ops.report import DAYS
 from sharing.stores.base import COUNTERS
 
 PASSWORD = "operator password 1"
@@ -118,7 +118,7 @@ def test_the_page_shows_totals_table_chart_backend_and_limits(staff, post_json):
     for _ in range(3):
         post_json("/api/text/", {"secret": "counted"})
     html = staff.get("/admin/ops/").content.decode()
-    for label in LABELS.values():
+    for label in COUNTERS.values():
         assert label in html
     assert html.count("<tr>") >= DAYS + 1
     assert "<svg" in html and "Secrets created and views served per day" in html

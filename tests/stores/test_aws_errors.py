@@ -18,7 +18,8 @@ from botocore.exceptions import (
 from botocore.stub import Stubber
 
 from sharing.errors import StorageUnavailable
-from sharing.stores.aws import DynamoRecordStore, S3BlobStore, _Body
+from sharing.stores.aws import DynamoRecordStore, S3BlobStore
+from sharing.stores.aws.s3 import _Body
 from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord, Tally
 
 # Nothing listens here: a call that slipped past the stubs fails at once, locally.

@@ -1,0 +1,109 @@
+"""
+What the DynamoDB and S3 stores share: one client configuration, one lazily
+built client per store, and one translation of every AWS failure into
+``StorageUnavailable``.
+
+boto3 is imported only by this package. Any AWS failure becomes
+``StorageUnavailable``, never a half-done result that can be read, and what
+is logged of it is its code, never its text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sharing.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+# Modest timeouts and few retries: a request is waiting on us, so an
+# unreachable endpoint must become a 503 within seconds, not minutes.
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=10,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+THROTTLED = {
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "ThrottlingException",
+    "Throttling",
+    "SlowDown",
+    "TooManyRequestsException",
+}
+
+
+def error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+def error_name(error: Exception) -> str:
+    """What to log of an AWS error: its code or class, never its text (it may hold a key)."""
+    return (error_code(error) if isinstance(error, ClientError) else "") or type(error).__name__
+
+
+@contextlib.contextmanager
+def aws_errors(action: str):
+    """Turn any boto3/botocore failure inside the block into ``StorageUnavailable``."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as e:
+        log.warning("AWS storage failed to %s: %s", action, error_name(e))
+        if isinstance(e, ClientError) and error_code(e) in THROTTLED:
+            raise StorageUnavailable("Storage is busy right now; please try again shortly.") from e
+        raise StorageUnavailable() from e
+
+
+_loader = None  # botocore's parsed service models, shared by every client
+_build_lock = threading.Lock()
+
+
+def _new_client(service: str, **kwargs):
+    """
+    A client with a session of its own, so credentials and endpoints are read
+    from the environment as it is now; the service models, slow to load, are
+    parsed once per process. Called under ``_build_lock``: sessions are not
+    thread-safe, clients are.
+    """
+    global _loader
+    session = botocore.session.get_session()
+    if _loader is None:
+        _loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=session).client(service, **kwargs)
+
+
+class Clients:
+    """One lazily built, reused boto3 client per store."""
+
+    def __init__(self, service: str, region: str, endpoint_url: str | None):
+        # Without endpoint_url, boto3 reads AWS_ENDPOINT_URL_DYNAMODB / _S3 itself.
+        self._args = {"region_name": region, "endpoint_url": endpoint_url, "config": CLIENT_CONFIG}
+        self._service = service
+        self._client = None
+
+    def get(self):
+        client = self._client
+        if client is None:
+            with _build_lock:
+                if self._client is None:
+                    with aws_errors("create a client"):
+                        self._client = _new_client(self._service, **self._args)
+                client = self._client
+        return client
+
+    def close(self) -> None:
+        with _build_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()

@@ -1,0 +1,266 @@
+"""
+Encrypted file bodies in S3: one private, server-side encrypted object per
+blob, streamed in parts and out in chunks, so no machine holds a whole file.
+The bucket's lifecycle rule is a lazy backstop for expiry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sharing.errors import StorageUnavailable
+from sharing.stores.aws.common import Clients, aws_errors, error_code, error_name
+from sharing.stores.base import BlobNotFound, BlobStore, BlobWriter
+
+log = logging.getLogger(__name__)
+
+# S3 wants every part but the last to be at least 5 MiB.
+MIN_PART_SIZE = 5 * 1024 * 1024
+
+
+class _Body(io.RawIOBase):
+    """A streaming S3 body whose read errors are storage errors too."""
+
+    def __init__(self, body):
+        super().__init__()
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        with aws_errors("read a blob"):
+            data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._body.close()
+        super().close()
+
+
+class S3BlobWriter(BlobWriter):
+    """
+    Buffers at most one part in memory. A blob smaller than a part is one
+    PutObject at commit; a larger one becomes a multipart upload, which S3 keeps
+    invisible until it is completed.
+    """
+
+    def __init__(self, store: S3BlobStore, key: str):
+        self._store = store
+        self._key = key
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict] = []
+        self._size = 0
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        if self._done:
+            raise ValueError("write to a finished blob")
+        self._buffer += data
+        self._size += len(data)
+        part_size = self._store.part_size
+        while len(self._buffer) >= part_size:
+            self._send_part(bytes(self._buffer[:part_size]))
+            del self._buffer[:part_size]
+
+    def _send_part(self, data: bytes) -> None:
+        store = self._store
+        with self._aborting_on_error("upload a blob part"):
+            if self._upload_id is None:
+                self._upload_id = store.client.create_multipart_upload(
+                    Bucket=store.bucket, Key=self._key, **store.sse_args
+                )["UploadId"]
+            number = len(self._parts) + 1
+            etag = store.client.upload_part(
+                Bucket=store.bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+            )["ETag"]
+            self._parts.append({"PartNumber": number, "ETag": etag})
+
+    def commit(self) -> int:
+        if self._done:
+            raise ValueError("commit of a finished blob")
+        store = self._store
+        with self._aborting_on_error("store a blob"):
+            if self._upload_id is None:
+                store.client.put_object(
+                    Bucket=store.bucket, Key=self._key, Body=bytes(self._buffer), **store.sse_args
+                )
+            else:
+                if self._buffer:
+                    self._send_part(bytes(self._buffer))
+                store.client.complete_multipart_upload(
+                    Bucket=store.bucket,
+                    Key=self._key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+        self._buffer = bytearray()
+        self._done = True
+        return self._size
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._buffer = bytearray()
+        if self._upload_id is None:
+            return  # nothing was sent
+        upload_id, self._upload_id = self._upload_id, None
+        try:
+            self._store.client.abort_multipart_upload(
+                Bucket=self._store.bucket, Key=self._key, UploadId=upload_id
+            )
+        except (BotoCoreError, ClientError) as e:
+            # Abort runs while another error is on its way out; don't mask it.
+            # The bucket's lifecycle rule drops incomplete uploads after a day.
+            log.warning("Could not abort a multipart upload (lifecycle rule will): %s", error_name(e))
+
+    @contextlib.contextmanager
+    def _aborting_on_error(self, action: str):
+        try:
+            with aws_errors(action):
+                yield
+        except StorageUnavailable:
+            self.abort()
+            raise
+
+
+class S3BlobStore(BlobStore):
+    """
+    One private, server-side encrypted object per blob, under ``prefix`` in
+    ``bucket``. The lifecycle rule set up here expires objects after
+    ``expire_days`` and drops abandoned multipart uploads after a day.
+    """
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        region: str = "us-east-1",
+        sse: str = "AES256",
+        expire_days: int = 6,
+        prefix: str = "",
+        part_size: int = 8 * 1024 * 1024,
+        endpoint_url: str | None = None,
+    ):
+        super().__init__()
+        if not bucket:
+            raise ValueError("the S3 bucket name is empty; set S3_BUCKET")
+        if sse not in ("AES256", "aws:kms"):
+            raise ValueError(f"S3_SSE is {sse!r}; use AES256 or aws:kms")
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (an S3 limit)")
+        self.bucket = bucket
+        self.region = region
+        self.sse_args = {"ServerSideEncryption": sse}
+        self.expire_days = expire_days
+        self.prefix = prefix
+        self.part_size = part_size
+        self._clients = Clients("s3", region, endpoint_url)
+
+    @property
+    def client(self):
+        return self._clients.get()
+
+    def _key(self, blob_id: str) -> str:
+        return self.prefix + blob_id
+
+    def setup(self) -> None:
+        with aws_errors("set up the bucket"):
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+            except ClientError as e:
+                if error_code(e) not in ("404", "NoSuchBucket"):
+                    raise
+                self._create_bucket()
+            self._optional(
+                "block public access",
+                self.client.put_public_access_block,
+                Bucket=self.bucket,
+                PublicAccessBlockConfiguration={
+                    "BlockPublicAcls": True,
+                    "IgnorePublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "RestrictPublicBuckets": True,
+                },
+            )
+            self._optional(
+                "set the lifecycle rule",
+                self.client.put_bucket_lifecycle_configuration,
+                Bucket=self.bucket,
+                LifecycleConfiguration={
+                    "Rules": [
+                        {
+                            "ID": "expire-secrets",
+                            "Status": "Enabled",
+                            "Filter": {"Prefix": self.prefix},
+                            "Expiration": {"Days": self.expire_days},
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+            )
+
+    def _create_bucket(self) -> None:
+        log.info("Creating S3 bucket %s", self.bucket)
+        args = {"Bucket": self.bucket}
+        if self.region != "us-east-1":  # the one region that rejects its own name here
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        try:
+            self.client.create_bucket(**args)
+        except ClientError as e:
+            if error_code(e) != "BucketAlreadyOwnedByYou":
+                raise
+
+    def _optional(self, what: str, call, **kwargs) -> None:
+        # Local S3 servers implement only part of the bucket API. These settings
+        # are a backstop (expiry is enforced by the record store), so a server
+        # that does not implement one gets a warning, not a failed setup.
+        try:
+            call(**kwargs)
+        except ClientError as e:
+            if error_code(e) != "NotImplemented":
+                raise
+            log.warning("The S3 endpoint does not implement the call to %s; skipped", what)
+
+    def check(self) -> None:
+        with aws_errors("check the bucket"):
+            self.client.head_bucket(Bucket=self.bucket)
+
+    def open_write(self, blob_id: str) -> S3BlobWriter:
+        return S3BlobWriter(self, self._key(blob_id))
+
+    def open_read(self, blob_id: str) -> io.BufferedReader:
+        with aws_errors("open a blob"):
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self._key(blob_id))["Body"]
+            except ClientError as e:
+                if error_code(e) in ("NoSuchKey", "404"):
+                    raise BlobNotFound(blob_id) from None
+                raise
+        return io.BufferedReader(_Body(body), buffer_size=64 * 1024)
+
+    def delete(self, blob_id: str) -> None:
+        with aws_errors("delete a blob"):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(blob_id))
+
+    def list_ids(self, *, older_than: float) -> Iterator[str]:
+        with aws_errors("list blobs"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    if obj["LastModified"].timestamp() < older_than:
+                        yield obj["Key"][len(self.prefix) :]
+
+    def close(self) -> None:
+        self._clients.close()
