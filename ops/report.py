@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from sharing import services
+from sharing.pages import duration_label
 
 DAYS = 30
 
@@ -43,4 +44,13 @@ def limits() -> dict:
         "scrypt_n": settings.SCRYPT_N,
         "throttle_create": rates.get("create"),
         "throttle_reveal": rates.get("reveal"),
+        "site_name": settings.SITE_NAME,
+    }
+
+
+def choice_labels(limits: dict) -> dict:
+    """The operator's choices for the web page, as the dashboard shows them."""
+    return {
+        "lifetimes": ", ".join(duration_label(s) for s in limits["lifetimes"]),
+        "default_lifetime": duration_label(limits["default_lifetime"]),
     }

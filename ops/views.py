@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ops.chart import usage_chart
-from ops.report import usage_report
+from ops.report import choice_labels, usage_report
 from sharing.services import stores_check
 from sharing.stores.base import COUNTERS
 
@@ -29,6 +29,7 @@ def dashboard(request):
         "report": report,
         "totals": [(COUNTERS[name], name, n) for name, n in report["totals"].items()],
         "labels": COUNTERS,
+        "choices": choice_labels(report["limits"]),
         "chart": usage_chart(report["days"]),
         "newest_first": list(reversed(report["days"])),
     }

@@ -77,6 +77,55 @@ SCRYPT_N = envint("SCRYPT_N", 2**15)
 if not scrypt_n_allowed(SCRYPT_N):
     raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two from 2**10 to 2**20.")
 MIN_LIFETIME_SECONDS = 5 * 60
+MAX_LIFETIME_SECONDS = TTL_DAYS * 86400
+
+# The operator's choices for the web page (README: Configuration). The API
+# still accepts any lifetime within the limits and keeps its own defaults.
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def duration(name: str, text: str) -> int:
+    """Seconds in "30m", "12h" or "7d"; anything else names the variable and the problem."""
+    text = text.strip()
+    number, unit = text[:-1], text[-1:]
+    if unit not in DURATION_UNITS or not number.isdigit() or int(number) == 0:
+        raise ImproperlyConfigured(
+            f"{name} has {text!r}; write each lifetime as a whole number and a unit, like 30m, 12h or 7d."
+        )
+    seconds = int(number) * DURATION_UNITS[unit]
+    if not MIN_LIFETIME_SECONDS <= seconds <= MAX_LIFETIME_SECONDS:
+        raise ImproperlyConfigured(
+            f"{name} has {text!r}; every lifetime must be from 5m to TTL_DAYS ({TTL_DAYS}d)."
+        )
+    return seconds
+
+
+def default_lifetimes() -> str:
+    # The usual steps that fit under TTL_DAYS, and TTL_DAYS itself.
+    steps = [("5m", 300), ("1h", 3600), ("1d", 86400), ("3d", 3 * 86400), ("7d", 7 * 86400)]
+    return ",".join([text for text, s in steps if s < MAX_LIFETIME_SECONDS] + [f"{TTL_DAYS}d"])
+
+
+LIFETIMES = sorted({duration("LIFETIMES", t) for t in env("LIFETIMES", default_lifetimes()).split(",")})
+# One day unless the site offers no such choice (long enough to be read,
+# short enough not to linger); then the longest offered.
+if env("DEFAULT_LIFETIME", ""):
+    DEFAULT_LIFETIME = duration("DEFAULT_LIFETIME", env("DEFAULT_LIFETIME", ""))
+    if DEFAULT_LIFETIME not in LIFETIMES:
+        raise ImproperlyConfigured(
+            f"DEFAULT_LIFETIME is {env('DEFAULT_LIFETIME', '')!r}; it must be one of LIFETIMES "
+            f"({env('LIFETIMES', default_lifetimes())})."
+        )
+else:
+    DEFAULT_LIFETIME = 86400 if 86400 in LIFETIMES else LIFETIMES[-1]
+DEFAULT_VIEWS = envint("DEFAULT_VIEWS", 1, minimum=1)
+if DEFAULT_VIEWS > MAX_VIEWS:
+    raise ImproperlyConfigured(
+        f"DEFAULT_VIEWS is {DEFAULT_VIEWS}; it must be at most MAX_VIEWS ({MAX_VIEWS})."
+    )
+SITE_NAME = env("SITE_NAME", "pysecrets").strip()
+if not SITE_NAME or len(SITE_NAME) > 60:
+    raise ImproperlyConfigured("SITE_NAME must have 1 to 60 characters.")
 MAX_FAILED_ATTEMPTS = envint("MAX_FAILED_ATTEMPTS", 10, minimum=1)
 # Key derivations running at once on this machine, across all workers: one per
 # core is the most that helps (sharing.kdfgate).
@@ -202,6 +251,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "sharing.pages.site",
             ],
         },
     },

@@ -1,9 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from ops.views import healthz
 from sharing import pages
 from sharing.api.urls import api_urlpatterns, legacy_urlpatterns
+
+# The operator's name for the site, in the admin too.
+admin.site.site_header = admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
     path("", pages.create_page, name="create"),

@@ -1,17 +1,53 @@
 """The web UI's pages: static templates plus the limits in force. Never changes state."""
 
+from django.conf import settings
 from django.shortcuts import render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from sharing.services import public_limits
 
 
+def duration_label(seconds: int) -> str:
+    """The largest whole unit: "3 days", "12 hours", "90 minutes"."""
+    if seconds % 86400 == 0:
+        n = seconds // 86400
+        return ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+    if seconds % 3600 == 0:
+        n = seconds // 3600
+        return ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+    if seconds % 60 == 0:
+        n = seconds // 60
+        return ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+
+
+def page_limits() -> dict:
+    """The limits, and the choices the create form offers, labelled in the active language."""
+    limits = public_limits()
+    return {
+        **limits,
+        "lifetime_choices": [
+            (s, duration_label(s), s == limits["default_lifetime"]) for s in limits["lifetimes"]
+        ],
+        "view_choices": [
+            (n, ngettext("%(n)d view", "%(n)d views", n) % {"n": n}, n == limits["default_views"])
+            for n in range(1, limits["max_views"] + 1)
+        ],
+    }
+
+
+def site(request) -> dict:
+    """Context processor: the operator's name for the site, on every page."""
+    return {"site_name": settings.SITE_NAME}
+
+
 @require_safe
 def create_page(request):
-    return render(request, "index.html", {"limits": public_limits()})
+    return render(request, "index.html", {"limits": page_limits()})
 
 
 @require_safe
 def reveal_page(request, secret_id: str):
     # Opening a link only shows the form: link previewers must not burn secrets.
-    return render(request, "secret.html", {"limits": public_limits(), "secret_id": secret_id})
+    return render(request, "secret.html", {"limits": page_limits(), "secret_id": secret_id})

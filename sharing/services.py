@@ -98,6 +98,8 @@ def storage_setup() -> None:
 def public_limits() -> dict:
     """The limits a client may show before it sends anything."""
     policy = current_policy()
+    lifetimes = [s for s in settings.LIFETIMES if policy.min_lifetime <= s <= policy.max_lifetime]
+    lifetimes = lifetimes or [policy.max_lifetime]
     return {
         "max_views": policy.max_views,
         "ttl_days": settings.TTL_DAYS,
@@ -106,4 +108,10 @@ def public_limits() -> dict:
         "max_text_bytes": policy.max_text_bytes,
         "max_file_bytes": policy.max_file_bytes,
         "min_passphrase_length": policy.min_passphrase_length,
+        # The operator's choices for the web page, kept within the limits.
+        "lifetimes": lifetimes,
+        "default_lifetime": settings.DEFAULT_LIFETIME
+        if settings.DEFAULT_LIFETIME in lifetimes
+        else lifetimes[-1],
+        "default_views": min(settings.DEFAULT_VIEWS, policy.max_views),
     }

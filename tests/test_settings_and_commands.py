@@ -66,6 +66,19 @@ def run_settings(**env):
         ({"MAX_VIEWS": "ten"}, "MAX_VIEWS"),
         ({"SCRYPT_N": "1000"}, "power of two"),
         ({"DJANGO_DEBUG": "yes"}, "DJANGO_DEBUG"),
+        (
+            {"LIFETIMES": "1h,2 weeks"},
+            "LIFETIMES has '2 weeks'; write each lifetime as a whole number and a unit",
+        ),
+        ({"LIFETIMES": "1m,1h"}, "LIFETIMES has '1m'; every lifetime must be from 5m to TTL_DAYS (5d)"),
+        ({"LIFETIMES": "1h,6d"}, "LIFETIMES has '6d'"),
+        (
+            {"LIFETIMES": "1h,3d", "DEFAULT_LIFETIME": "1d"},
+            "DEFAULT_LIFETIME is '1d'; it must be one of LIFETIMES",
+        ),
+        ({"DEFAULT_VIEWS": "11"}, "DEFAULT_VIEWS is 11; it must be at most MAX_VIEWS (10)"),
+        ({"DEFAULT_VIEWS": "0"}, "DEFAULT_VIEWS is 0; it must be at least 1"),
+        ({"SITE_NAME": "  "}, "SITE_NAME must have 1 to 60 characters"),
     ],
 )
 def test_bad_environment_fails_at_start_with_a_clear_message(env, complaint, tmp_path):

@@ -4,7 +4,7 @@
 const app = document.getElementById("app");
 const $ = (id) => document.getElementById(id);
 const limits = Object.fromEntries(
-  ["maxViews", "minLifetime", "maxLifetime", "maxTextBytes", "maxFileBytes", "minPassphraseLength"].map(
+  ["maxTextBytes", "maxFileBytes", "minPassphraseLength"].map(
     (k) => [k, Number(app.dataset[k])],
   ),
 );
@@ -104,21 +104,7 @@ function setupCreate() {
   const kindOf = () => form.elements.kind.value;
   const fields = ["secret", "file", "view_count", "lifetime", "passphrase"];
 
-  for (let n = 1; n <= limits.maxViews; n += 1) {
-    form.elements.view_count.add(new Option(n === 1 ? "1 view" : `${n} views`, n, n === 1, n === 1));
-  }
-  const hour = 3600;
-  const day = 24 * hour;
-  const choices = [5 * 60, hour, day, 3 * day, 7 * day, 30 * day].filter(
-    (s) => s >= limits.minLifetime && s < limits.maxLifetime,
-  );
-  choices.push(limits.maxLifetime);
-  // One day unless the site allows less: long enough to be read, short enough to not linger.
-  const usual = choices.includes(day) ? day : limits.maxLifetime;
-  for (const seconds of choices) {
-    form.elements.lifetime.add(new Option(formatDuration(seconds), seconds, seconds === usual, seconds === usual));
-  }
-
+  // The choices (views, lifetimes) and their defaults are the operator's, rendered by the server.
   $("secret-hint").textContent = `Up to ${formatBytes(limits.maxTextBytes)}.`;
   $("file-hint").textContent = `Any kind of file up to ${formatBytes(limits.maxFileBytes)}.`;
   $("passphrase-hint").textContent =
