@@ -11,12 +11,13 @@ from django.conf import settings
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing import services
+from sharing.api.parsers import JSONParser, nesting_bounded
 from sharing.api.responses import file_response
 from sharing.api.serializers import (
     FileCreateSerializer,
@@ -50,7 +51,8 @@ class JSONWhateverTheTypeParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         body = stream.read() if stream is not None else b""
         try:
-            return json.loads(body)
+            with nesting_bounded():
+                return json.loads(body)
         except ValueError:
             if media_type and media_type.startswith("application/x-www-form-urlencoded"):
                 return QueryDict(body, encoding=settings.DEFAULT_CHARSET)

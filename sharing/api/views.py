@@ -7,10 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from sharing import services
+from sharing.api.parsers import JSONParser
 from sharing.api.responses import file_response, no_store
 from sharing.api.serializers import (
     CreatedSerializer,
