@@ -210,6 +210,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "sharing.middleware.SecurityHeadersMiddleware",
     # Before anything can read a body.
+    "sharing.crosssite.CrossSiteRefusalMiddleware",
     "sharing.bodylimit.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
