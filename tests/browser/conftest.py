@@ -1,15 +1,13 @@
 """
 End-to-end fixtures: the real server under gunicorn, and pages in the
-session's Chromium (``browser``, from tests.support.browser).
+session's Chromium (``browser``, ``artifacts`` and ``shoot``, from
+tests.support.browser).
 """
-
-from pathlib import Path
 
 import pytest
 
 from tests.support.server import GunicornServer
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 # A small lifetime ceiling so the page has to cut its choices off at it.
@@ -84,16 +82,3 @@ def reveal_by_api(http):
 @pytest.fixture(scope="session")
 def viewports():
     return VIEWPORTS
-
-
-@pytest.fixture(scope="session")
-def artifacts():
-    """A git-ignored folder for what people look at after a run."""
-    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
-
-
-@pytest.fixture
-def shoot(artifacts):
-    """Saves a full-page screenshot under artifacts/screenshots/."""
-    return lambda page, name: page.screenshot(path=artifacts / "screenshots" / f"{name}.png", full_page=True)

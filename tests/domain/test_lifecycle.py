@@ -1,7 +1,5 @@
 """The lifecycle rules, on real local stores, with a controlled clock."""
 
-import time
-
 import pytest
 
 from sharing.domain import crypto
@@ -9,49 +7,11 @@ from sharing.domain.lifecycle import (
     PASSPHRASE_ALPHABET,
     Lifecycle,
     Policy,
-    RevealedFile,
     is_secret_id,
 )
 from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
 from sharing.stores.local import FileBlobStore, SQLiteRecordStore
-
-
-class Clock:
-    """Starts at the real time (blob files carry real modification times) and moves only when told."""
-
-    def __init__(self):
-        self.now = time.time()
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def life(tmp_path, clock):
-    records = SQLiteRecordStore(path=str(tmp_path / "r.db"))
-    blobs = FileBlobStore(root=str(tmp_path / "blobs"))
-    blobs.setup()
-    yield Lifecycle(records=records, blobs=blobs, policy=Policy(kdf_n=1024), clock=clock)
-    records.close()
-
-
-def upload(life, content: bytes, name="notes.txt", piece=1000):
-    file = life.begin_file()
-    for i in range(0, len(content), piece):
-        file.write(content[i : i + piece])
-    return file.finish(name=name, content_type="text/plain")
-
-
-def read(revealed: RevealedFile) -> bytes:
-    try:
-        return b"".join(revealed.content)
-    finally:
-        revealed.content.close()
+from tests.support.lifecycle import read, upload
 
 
 def test_generated_id_and_passphrase_have_the_published_formats(life):

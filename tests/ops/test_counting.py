@@ -16,10 +16,10 @@ from sharing.domain.lifecycle import Lifecycle, Policy
 from sharing.errors import SecretNotFound, StorageUnavailable
 from sharing.stores.base import COUNTERS
 from sharing.stores.local import FileBlobStore, SQLiteRecordStore
-from tests.domain.test_lifecycle import Clock, read, upload
-from tests.support.aws_servers import make_stores
+from tests.support.aws_fixtures import make_stores
 from tests.support.crowd import all_at_once
 from tests.support.http import file_form, send
+from tests.support.lifecycle import read, upload
 from tests.support.server import GunicornServer
 
 
@@ -29,26 +29,6 @@ def totals(records) -> dict:
 
 def blob_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.iterdir() if p.is_file()) if root.exists() else 0
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def stores(tmp_path):
-    records = SQLiteRecordStore(path=str(tmp_path / "r.db"))
-    blobs = FileBlobStore(root=str(tmp_path / "blobs"))
-    blobs.setup()
-    yield records, blobs
-    records.close()
-
-
-@pytest.fixture
-def life(stores, clock):
-    records, blobs = stores
-    return Lifecycle(records=records, blobs=blobs, policy=Policy(kdf_n=1024), clock=clock)
 
 
 def test_each_step_of_a_text_is_counted_once(life):
@@ -116,9 +96,9 @@ class CountersDown(SQLiteRecordStore):
         raise StorageUnavailable()
 
 
-def test_a_failed_count_of_a_wrong_guess_still_answers_not_found(stores, clock, tmp_path):
+def test_a_failed_count_of_a_wrong_guess_still_answers_not_found(local_stores, clock, tmp_path):
     records = CountersDown(path=str(tmp_path / "r.db"))
-    life = Lifecycle(records=records, blobs=stores[1], policy=Policy(kdf_n=1024), clock=clock)
+    life = Lifecycle(records=records, blobs=local_stores[1], policy=Policy(kdf_n=1024), clock=clock)
     created = life.create_text(text="hello")
     with pytest.raises(SecretNotFound):
         life.reveal(secret_id=created.secret_id, passphrase="a wrong passphrase")

@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import expect
 
 from sharing.stores.local import SQLiteRecordStore
-from tests.browser.conftest import ARTIFACTS
 from tests.support.server import GunicornServer
 
 PASSWORD = "operator password 1"
@@ -52,7 +51,7 @@ def post(url: str, body: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_an_operator_logs_in_and_sees_the_dashboard(browser):
+def test_an_operator_logs_in_and_sees_the_dashboard(browser, shoot):
     server = GunicornServer(
         env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD, "DJANGO_SUPERUSER_EMAIL": "ops@example.com"}
     )
@@ -91,7 +90,6 @@ def test_an_operator_logs_in_and_sees_the_dashboard(browser):
         expect(page.locator(".ops-total dd").first).to_have_text("243")  # texts created: seeded 239 + 4
         # The stylesheet applied (nothing inline was needed or refused).
         assert page.evaluate("getComputedStyle(document.querySelector('.ops-totals')).display") == "grid"
-        (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=ARTIFACTS / "screenshots" / "dashboard.png", full_page=True)
+        shoot(page, "dashboard")
         assert problems == []  # CSP refusals would show here
         page.close()

@@ -4,20 +4,9 @@ The contract suite runs once per backend. A backend is a pair of store specs
 store again inside other processes.
 """
 
-import os
-
 import pytest
-from django.utils.module_loading import import_string
 
-
-def build(spec: dict):
-    os.environ.update(spec.get("env", {}))
-    return import_string(spec["path"])(**spec.get("options", {}))
-
-
-def built(spec: dict, *rest):
-    """For ``all_at_once(prepare=...)``: the store built from ``spec`` inside the process, then the rest."""
-    return build(spec), *rest
+from tests.support.backends import build
 
 
 def local_backend(request, tmp_path) -> dict:

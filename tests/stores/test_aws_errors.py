@@ -20,21 +20,12 @@ from botocore.stub import Stubber
 from sharing.errors import StorageUnavailable
 from sharing.stores.aws import DynamoRecordStore, S3BlobStore
 from sharing.stores.aws.s3 import _Body
-from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord, Tally
+from sharing.stores.base import BlobNotFound, RecordExists, Tally
+from tests.support.records import record
 
 # Nothing listens here: a call that slipped past the stubs fails at once, locally.
 NOWHERE = "http://127.0.0.1:9"
-RECORD = SecretRecord(
-    secret_id="AAAAAAAAAAAAAAAA",
-    kind="text",
-    version=1,
-    kdf_n=1024,
-    salt=b"s" * 16,
-    wrapped_key=b"k" * 60,
-    payload=b"p",
-    views_left=2,
-    expires_at=2_000_000_000,
-)
+RECORD = record(secret_id="AAAAAAAAAAAAAAAA", views=2, expires_at=2_000_000_000)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sharing.errors import StorageUnavailable
-from tests.support.aws_servers import make_stores
+from tests.support.aws_fixtures import make_stores
 
 pytest_plugins = ["tests.support.aws_fixtures"]
 pytestmark = pytest.mark.slow

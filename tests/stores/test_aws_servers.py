@@ -14,11 +14,13 @@ from unittest import mock
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from harness.processes import listening_addresses
 from sharing.domain.lifecycle import Lifecycle, Policy
 from sharing.errors import StorageUnavailable
 from sharing.stores.aws import S3BlobStore
 from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord
-from tests.support.aws_servers import listening_addresses, make_stores
+from tests.support.aws_fixtures import make_stores
+from tests.support.records import record
 
 pytest_plugins = ["tests.support.aws_fixtures"]
 pytestmark = pytest.mark.slow
@@ -26,19 +28,9 @@ pytestmark = pytest.mark.slow
 MiB = 1024 * 1024
 
 
-def make_record(*, views: int = 1, expires_at: int | None = None, **fields) -> SecretRecord:
-    values = {
-        "secret_id": secrets.token_hex(8),
-        "kind": "text",
-        "version": 1,
-        "kdf_n": 1024,
-        "salt": secrets.token_bytes(16),
-        "wrapped_key": secrets.token_bytes(60),
-        "payload": b"\x00sealed\xff",
-        "views_left": views,
-        "expires_at": expires_at if expires_at is not None else int(time.time()) + 3600,
-    }
-    return SecretRecord(**(values | fields))
+def make_record(**fields) -> SecretRecord:
+    """A record live for an hour from now: these servers keep real time."""
+    return record(**{"expires_at": int(time.time()) + 3600, **fields})
 
 
 def raw_item(store, secret_id: str) -> dict | None:

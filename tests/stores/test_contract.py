@@ -9,28 +9,10 @@ import time
 import pytest
 
 from sharing.domain.lifecycle import new_secret_id
-from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord
-from tests.stores.conftest import built
+from sharing.stores.base import BlobNotFound, RecordExists
+from tests.support.backends import built
 from tests.support.crowd import all_at_once
-
-NOW = 1_900_000_000
-
-
-def record(views=1, expires_at=NOW + 3600, **fields) -> SecretRecord:
-    values = {
-        "secret_id": new_secret_id(),
-        "kind": "text",
-        "version": 1,
-        "kdf_n": 1024,
-        "salt": os.urandom(16),
-        "wrapped_key": os.urandom(60),
-        "payload": os.urandom(100) + b"\x00\xff",
-        "views_left": views,
-        "expires_at": expires_at,
-        "blob_size": 0,
-    }
-    return SecretRecord(**{**values, **fields})
-
+from tests.support.records import NOW, record
 
 # -- records ------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ import datetime
 import pytest
 
 from sharing.stores.base import COUNTERS, RecordExists, Tally
-from tests.stores.conftest import built
-from tests.stores.test_contract import NOW, record
+from tests.support.backends import built
 from tests.support.crowd import all_at_once
+from tests.support.records import NOW, record
 
 DAY = 86400
 TODAY = datetime.date(2030, 3, 17)  # the UTC day of NOW

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.support.aws_servers import AWSServers, make_stores
+from harness.aws import AWSServers
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +48,19 @@ def aws_blob_store(aws_env):
     _, store = make_stores(aws_env, prefix=f"test-{uuid.uuid4().hex}/")
     yield store
     store.close()
+
+
+def make_stores(env: dict, **blob_options):
+    """The aws stores, configured as settings configure them for SECRETS_BACKEND=aws."""
+    from sharing.stores.aws import DynamoRecordStore, S3BlobStore
+
+    records = DynamoRecordStore(
+        table=env["DYNAMO_TABLE"], region=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"]
+    )
+    blobs = S3BlobStore(
+        bucket=env["S3_BUCKET"],
+        region=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+        **blob_options,
+    )
+    return records, blobs

@@ -4,9 +4,12 @@ Playwright, never a downloaded browser. Playwright's sync API allows one
 instance per thread, so every browser test shares this fixture.
 """
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import sync_playwright
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -26,3 +29,16 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """A git-ignored folder for what people look at after a run."""
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def shoot(artifacts):
+    """Saves a full-page screenshot under artifacts/screenshots/."""
+    return lambda page, name: page.screenshot(path=artifacts / "screenshots" / f"{name}.png", full_page=True)

