@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from sharing.domain.crypto import scrypt_n_allowed
+from sharing.privatefiles import private_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,12 +43,13 @@ def envint(name: str, default: int, *, minimum: int = 0) -> int:
 DEBUG = envbool("DJANGO_DEBUG", "False")
 ALLOWED_HOSTS = [h.strip() for h in env("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 
-DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# Empty means unset: never the working folder by accident.
+DATA_DIR = Path(env("DATA_DIR", "") or BASE_DIR / "var").resolve()
 
 
 def local_secret_key(path: Path) -> str:
     """A random key kept in DATA_DIR, made once and shared by every worker on this machine."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
         # Written whole to a private file, then linked into place: a worker
         # starting at the same moment sees either no key or the whole key.

@@ -17,6 +17,8 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from sharing.privatefiles import private_dir
+
 
 class DerivationGate:
     def __init__(self, directory: str | os.PathLike, slots: int):
@@ -31,7 +33,7 @@ class DerivationGate:
         # Descriptors are per process: after a fork the child opens its own, or
         # parent and child would share one lock and never exclude each other.
         if self._pid != os.getpid():
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
             self._fds = [os.open(self.directory / f"slot-{i}", flags, 0o600) for i in range(self.slots)]
             self._pid = os.getpid()

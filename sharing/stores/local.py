@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
+from sharing.privatefiles import private_dir, private_file
 from sharing.stores.base import (
     BlobNotFound,
     BlobStore,
@@ -75,7 +76,9 @@ class SQLiteRecordStore(RecordStore):
         db = getattr(self._local, "db", None)
         if db is not None and self._local.pid == os.getpid():
             return db
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives its -wal and -shm files the database file's mode.
+        private_dir(self.path.parent)
+        private_file(self.path)
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True)
         # FULL: a view, once claimed, must stay claimed after a power cut.
         db.execute("PRAGMA journal_mode=WAL")
@@ -282,7 +285,7 @@ class FileBlobStore(BlobStore):
 
     def setup(self) -> None:
         try:
-            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.root)
         except OSError as e:
             raise StorageUnavailable() from e
 
