@@ -404,7 +404,9 @@ class Lifecycle:
                 self.blobs.delete(record.secret_id)
         orphans = 0
         for blob_id in list(self.blobs.list_ids(older_than=now - grace_seconds)):
-            if self.records.get(blob_id, now=now) is None:
+            # A bucket, a prefix or a folder may hold what is not ours: only
+            # names this service could have made are candidates.
+            if is_secret_id(blob_id) and self.records.get(blob_id, now=now) is None:
                 self.blobs.delete(blob_id)
                 orphans += 1
         return len(expired), orphans

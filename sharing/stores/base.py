@@ -289,7 +289,9 @@ class BlobStore:
         """
         Yield the ids of blobs last written before ``older_than`` (Unix seconds):
         committed ones, and any a writer left part-way that the backend can see
-        (so a sweep can ``delete`` them).
+        (so a sweep can ``delete`` them). Names this store did not make (a
+        stray file, another application's object under the prefix) may be
+        listed too: the sweep deletes only names shaped like secret ids.
         """
         raise NotImplementedError(".list_ids() must be overridden")
 
