@@ -1,0 +1,3 @@
+from pysecrets_cli.main import main
+
+raise SystemExit(main())
