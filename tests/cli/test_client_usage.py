@@ -5,6 +5,8 @@ wrong: the exit code tells a script which, and standard error tells a person.
 
 import http.server
 import json
+import os
+import pty
 import shutil
 import socket
 import subprocess
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import free_port
+from harness.processes import free_port
+from tests.support.client import CLI_SOURCE
 
 
 def test_help_is_there_as_an_installed_command():
@@ -125,3 +128,41 @@ def test_server_trouble_exits_3_and_says_what_happened(cli_local, answer, words)
     assert result.returncode == 3
     assert words in result.stderr.decode()
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_progress_bar_is_drawn_only_on_a_terminal(cli_local, tmp_path):
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"\0" * (4 * 1024 * 1024))
+    piped = cli_local("send", str(source))
+    assert piped.returncode == 0
+    assert b"\r" not in piped.stderr and b"Sending" not in piped.stderr
+
+    controller, terminal = pty.openpty()
+    try:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("PYSECRETS_")}
+        result = subprocess.run(
+            [sys.executable, "-m", "pysecrets_cli", "--url", cli_local.url, "send", str(source)],
+            env={**environment, "PYTHONPATH": str(CLI_SOURCE)},
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=60,
+        )
+        os.close(terminal)
+        terminal = None
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+        if terminal is not None:
+            os.close(terminal)
+    assert result.returncode == 0
+    assert b"Sending [" in drawn and b"100%" in drawn and b"4.0 MiB of 4.0 MiB" in drawn
+    assert b"/secret/" in result.stdout  # the result itself stays on standard output
