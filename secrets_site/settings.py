@@ -69,6 +69,8 @@ def local_secret_key(path: Path) -> str:
 # Signs admin sessions and CSRF tokens and keys the short id hashes in logs;
 # secrets themselves are sealed by passphrases, never by this key.
 SECRET_KEY = env("DJANGO_SECRET_KEY", "") or local_secret_key(DATA_DIR / "django-secret-key")
+# Machines of one fleet must share the key (sharing.checks warns otherwise).
+SECRET_KEY_FROM_ENV = bool(env("DJANGO_SECRET_KEY", ""))
 
 # The product's limits (DESIGN.md §1, §3).
 TTL_DAYS = envint("TTL_DAYS", 5, minimum=1)
@@ -140,6 +142,9 @@ THROTTLE_RATES = {
 }
 # How many proxies in front of the service append to X-Forwarded-For; 0 trusts none.
 NUM_PROXIES = envint("NUM_PROXIES", 0)
+# Throttle windows (sharing.ratelimit): in this Redis, shared by every machine;
+# unset, in a SQLite file in DATA_DIR shared by this machine's workers only.
+# Django's cache goes to the same Redis, for anything else a fleet must share.
 REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

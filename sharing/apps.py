@@ -10,6 +10,7 @@ class SharingConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from sharing import checks  # noqa: F401 - registers the start-up checks
         from sharing.privatefiles import private_dir, private_file
 
         # Before any connection: SQLite creates a missing database file with the

@@ -10,10 +10,15 @@ from rest_framework.test import APIClient
 
 from sharing.stores.handler import reset_stores
 
-# Servers speaking the DynamoDB and S3 protocols, and a headless Chromium:
-# each started once a session, when a test first asks; the lifecycle on
-# local stores with a controlled clock.
-pytest_plugins = ["tests.support.aws_fixtures", "tests.support.browser", "tests.support.lifecycle"]
+# Servers speaking the DynamoDB and S3 protocols, Redis and PostgreSQL, and a
+# headless Chromium: each started once a session, when a test first asks; the
+# lifecycle on local stores with a controlled clock.
+pytest_plugins = [
+    "tests.support.aws_fixtures",
+    "tests.support.browser",
+    "tests.support.lifecycle",
+    "tests.support.shared_fixtures",
+]
 
 FAST_SCRYPT_N = 2**10
 

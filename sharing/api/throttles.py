@@ -1,16 +1,38 @@
 """
 Per-client rate limits on the two costly actions: creating a secret and trying
-a passphrase. Each costs a key derivation (~100 ms of a core), so these guard
-the service's CPU as much as the secrets.
+a passphrase. Each costs a key derivation, so these guard the service's CPU as
+much as the secrets.
 
-The history lives in Django's default cache, shared by every worker (a file
-cache under DATA_DIR by default, Redis with REDIS_URL). The client is the
-peer address unless NUM_PROXIES says how many proxies in front of us to trust
-in X-Forwarded-For, so a forged header changes nothing.
+Hits are counted in a sliding window (``sharing.ratelimit``): in Redis with
+REDIS_URL, shared by every machine of a fleet; otherwise in a SQLite file in
+DATA_DIR, shared by every worker of this machine. Either way one check is one
+atomic step, so a parallel burst from one client cannot slip past the limit.
+
+The client is the peer address unless NUM_PROXIES says how many proxies in
+front of us to trust in X-Forwarded-For, so a forged header changes nothing.
+An IPv6 client is its /64: one subscriber usually holds a whole /64, and
+keying by /128 would hand an attacker 2^64 separate limits.
 """
+
+import ipaddress
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from sharing.ratelimit import hit_window
+
+
+def client_key(ident: str) -> str:
+    """The throttled unit for a client address: an IPv4 address, or the /64 of an IPv6 one."""
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident  # not an address (a misconfigured proxy): still one key per value
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 class ActionRateThrottle(SimpleRateThrottle):
@@ -18,11 +40,28 @@ class ActionRateThrottle(SimpleRateThrottle):
 
     scope: str
 
+    def __init__(self):
+        # SimpleRateThrottle reads the rate at construction; here it is read per request.
+        self._wait = None
+
     def get_rate(self):
         return settings.THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return f"{self.scope}:{client_key(self.get_ident(request))}"
+
+    def allow_request(self, request, view):
+        rate = self.get_rate()
+        if not rate:
+            return True
+        limit, window = self.parse_rate(rate)
+        self._wait = hit_window(settings.REDIS_URL, str(settings.DATA_DIR / "throttles.sqlite3")).hit(
+            self.get_cache_key(request, view), limit=limit, window=window
+        )
+        return self._wait is None
+
+    def wait(self):
+        return self._wait
 
 
 class CreateRateThrottle(ActionRateThrottle):

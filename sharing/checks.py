@@ -1,0 +1,47 @@
+"""
+Start-up checks for deployments of more than one machine (Django's system
+check framework: ``manage.py check`` runs them, and so does every worker as it
+loads, see secrets_site/wsgi.py).
+
+Each finds a setting that works on one machine and silently weakens a fleet.
+"""
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+SHARED_BACKEND_HINT = "the record store is shared between machines"
+
+
+def _shares_stores() -> bool:
+    """True when the stores could be shared by several machines (anything but the local SQLite default)."""
+    backend = settings.SECRETS_STORES.get("records", {}).get("BACKEND", "")
+    return not backend.startswith("sharing.stores.local.")
+
+
+@register(Tags.security, deploy=False)
+def throttles_shared(app_configs=None, **kwargs):
+    if _shares_stores() and not settings.REDIS_URL:
+        return [
+            Warning(
+                "Throttle windows are kept on this machine only (REDIS_URL is not set), while "
+                f"{SHARED_BACKEND_HINT}: a client gets the full rate of attempts on every machine.",
+                hint="Set REDIS_URL to one Redis that every machine reaches.",
+                id="pysecrets.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=False)
+def secret_key_shared(app_configs=None, **kwargs):
+    fleet = _shares_stores() or settings.REDIS_URL or settings.DATABASE_URL
+    if fleet and not settings.SECRET_KEY_FROM_ENV:
+        return [
+            Warning(
+                "DJANGO_SECRET_KEY is not set, so this machine signs sessions with a key of its own: "
+                "an operator logged in on one machine is a stranger to the others.",
+                hint="Give every machine the same DJANGO_SECRET_KEY.",
+                id="pysecrets.W002",
+            )
+        ]
+    return []

@@ -1,0 +1,178 @@
+"""
+Sliding windows of hits, counted atomically: the memory behind the per-client
+throttles (``sharing.api.throttles``).
+
+A window answers one question in one atomic step: may this key have one more
+hit now, given at most ``limit`` hits in the last ``window`` seconds? If yes,
+the hit is recorded; if no, nothing is, and the answer says how long until the
+oldest hit leaves the window. Reading and writing in one step matters: a
+history read, appended to and written back lets every request of a parallel
+burst see the same history and pass.
+
+Two backends, one contract (tests/test_ratelimit.py runs both):
+
+- ``RedisHitWindow`` (REDIS_URL): one Lua script per hit, so every machine of
+  a fleet counts against the same window, timed by the Redis server's clock.
+- ``SQLiteHitWindow`` (default): a file in DATA_DIR shared by every worker of
+  one machine, each hit one ``BEGIN IMMEDIATE`` transaction. Nothing is culled
+  to make room: a key's rows go only when they leave its window.
+
+The throttles call these with keys that name a client (a peer address or
+network), never anything derived from a secret.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import random
+import secrets
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from sharing.errors import StorageUnavailable
+from sharing.privatefiles import FILE_MODE, private_dir, private_file
+
+
+class HitWindow:
+    """The contract: ``hit`` is atomic across every process (and machine) sharing the backend."""
+
+    def hit(self, key: str, *, limit: int, window: float) -> float | None:
+        """
+        Record one hit for ``key`` unless ``limit`` hits already fall within the
+        last ``window`` seconds. Returns ``None`` when the hit was allowed (and
+        recorded), else the seconds until one more would be. Raises
+        ``StorageUnavailable`` when the backend cannot answer.
+        """
+        raise NotImplementedError(".hit() must be overridden")
+
+    def close(self) -> None:
+        """Release connections; the window may be used again afterwards."""
+
+
+# KEYS[1]: the key; ARGV: window (s), limit, a unique member for this hit.
+# The server's own clock times every hit, so machines whose clocks differ
+# still share one window.
+_REDIS_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+    redis.call('ZADD', KEYS[1], now, ARGV[3])
+    redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+    return false
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(tonumber(oldest[2]) + window - now)
+"""
+
+
+class RedisHitWindow(HitWindow):
+    """Windows as sorted sets of hit times in Redis, expiring with their window."""
+
+    prefix = "pysecrets:hits:"
+
+    def __init__(self, url: str, *, timeout: float = 2.0):
+        import redis  # only deployments with REDIS_URL need the client
+
+        self._errors = (redis.RedisError, OSError)
+        # The pool notices a fork and reconnects in the child, so a client made
+        # before gunicorn forks its workers is never shared by two processes.
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        self._script = self._client.register_script(_REDIS_HIT)
+
+    def hit(self, key: str, *, limit: int, window: float) -> float | None:
+        try:
+            wait = self._script(keys=[self.prefix + key], args=[window, limit, secrets.token_hex(8)])
+        except self._errors as e:
+            raise StorageUnavailable("The rate limiter is unavailable; please try again shortly.") from e
+        return None if wait is None else max(0.0, float(wait))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hits (key TEXT NOT NULL, at REAL NOT NULL, until REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS hits_key_at ON hits (key, at);
+CREATE INDEX IF NOT EXISTS hits_until ON hits (until);
+"""
+
+
+class SQLiteHitWindow(HitWindow):
+    """Windows as rows of (key, time, until) in one SQLite file, for the workers of one machine."""
+
+    PRUNE_ONE_IN = 256  # hits that also delete every key's rows past their window
+
+    def __init__(self, path: str | os.PathLike, *, timeout: float = 10.0):
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        # One connection per thread and process; never one inherited across fork().
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            return db
+        private_dir(self.path.parent)
+        # Setting up happens under a lock beside the file: switching to WAL can
+        # fail at once with "database is locked", without waiting, when workers
+        # start together. (Not a lock on the database itself: closing any other
+        # descriptor of it would drop SQLite's own locks.)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            private_file(self.path)  # client addresses: the service's user's only
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SQLITE_SCHEMA)
+        finally:
+            os.close(fd)  # releases the lock
+        # A hit lost to a power cut only lets one more request through.
+        db.execute("PRAGMA synchronous=NORMAL")
+        self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    def hit(self, key: str, *, limit: int, window: float) -> float | None:
+        now = time.time()
+        try:
+            db = self._connect()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+                count, oldest = db.execute(
+                    "SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)
+                ).fetchone()
+                if count < limit:
+                    db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
+                    if random.randrange(self.PRUNE_ONE_IN) == 0:
+                        db.execute("DELETE FROM hits WHERE until <= ?", (now,))
+                    wait = None
+                else:
+                    wait = max(0.0, oldest + window - now)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StorageUnavailable("The rate limiter is unavailable; please try again shortly.") from e
+        return wait
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None and self._local.pid == os.getpid():
+            db.close()
+        self._local = threading.local()
+
+
+@functools.cache
+def hit_window(redis_url: str, local_path: str) -> HitWindow:
+    """The window for this configuration, built once per process."""
+    return RedisHitWindow(redis_url) if redis_url else SQLiteHitWindow(local_path)

@@ -1,0 +1,88 @@
+"""The throttles' sliding windows, on both backends: one contract, proven across processes."""
+
+import time
+import uuid
+
+import pytest
+
+from sharing.errors import StorageUnavailable
+from sharing.ratelimit import RedisHitWindow, SQLiteHitWindow
+from tests.support.crowd import all_at_once
+
+
+def sqlite_window(request, tmp_path):
+    return ("sqlite", str(tmp_path / "throttles.sqlite3"))
+
+
+def redis_window(request, tmp_path):
+    return ("redis", request.getfixturevalue("fresh_redis"))
+
+
+def build(spec):
+    kind, where = spec
+    return SQLiteHitWindow(where) if kind == "sqlite" else RedisHitWindow(where)
+
+
+@pytest.fixture(params=[sqlite_window, redis_window], ids=["sqlite", "redis"])
+def spec(request, tmp_path):
+    return request.param(request, tmp_path)
+
+
+@pytest.fixture
+def window(spec):
+    built = build(spec)
+    yield built
+    built.close()
+
+
+def test_hits_up_to_the_limit_pass_then_the_wait_is_the_oldest_hits_age_left(window):
+    for _ in range(3):
+        assert window.hit("client-a", limit=3, window=60) is None
+    wait = window.hit("client-a", limit=3, window=60)
+    assert wait is not None and 59 < wait <= 60
+
+
+def test_refused_hits_are_not_recorded_and_keys_are_separate(window):
+    assert window.hit("client-a", limit=1, window=1) is None
+    for _ in range(5):
+        assert window.hit("client-a", limit=1, window=1) is not None
+    assert window.hit("client-b", limit=1, window=1) is None
+    time.sleep(1.05)
+    # Refusals did not extend the window: one second after the one recorded hit, a new one passes.
+    assert window.hit("client-a", limit=1, window=1) is None
+
+
+def test_the_window_slides(window):
+    assert window.hit("k", limit=2, window=1) is None
+    time.sleep(0.6)
+    assert window.hit("k", limit=2, window=1) is None
+    assert window.hit("k", limit=2, window=1) is not None
+    time.sleep(0.5)  # the first hit has left the window, the second has not
+    assert window.hit("k", limit=2, window=1) is None
+    assert window.hit("k", limit=2, window=1) is not None
+
+
+def _hit(window, key):
+    return window.hit(key, limit=5, window=60)
+
+
+def _built(spec, key):
+    return build(spec), key
+
+
+@pytest.mark.slow
+def test_a_burst_from_many_processes_passes_exactly_the_limit(spec):
+    key = f"burst-{uuid.uuid4().hex}"
+    outcomes = all_at_once(_hit, (spec, key), 16, prepare=_built)
+    assert sum(wait is None for wait in outcomes) == 5
+
+
+def test_an_unreachable_redis_is_a_storage_outage():
+    window = RedisHitWindow("redis://127.0.0.1:9/0", timeout=0.5)  # discard port: nothing listens
+    with pytest.raises(StorageUnavailable):
+        window.hit("k", limit=1, window=1)
+
+
+def test_the_sqlite_file_is_private(tmp_path):
+    SQLiteHitWindow(tmp_path / "t.sqlite3").hit("k", limit=1, window=1)
+    assert (tmp_path / "t.sqlite3").stat().st_mode & 0o077 == 0
