@@ -16,6 +16,7 @@ COPY secrets_site secrets_site
 COPY sharing sharing
 COPY frontend frontend
 COPY ops ops
+COPY scripts/start-image.sh scripts/start-image.sh
 # Static files are collected (hashed, compressed) at build time, never at start.
 RUN DJANGO_SECRET_KEY=build-only DATA_DIR=/tmp/build-data /venv/bin/python manage.py collectstatic --noinput -v 0
 
@@ -26,13 +27,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/venv/bin:$PATH \
     DATA_DIR=/data \
     PORT=8000 \
-    WORKERS=2
+    WORKERS=2 \
+    SETUP_STORAGE=False
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin pysecrets \
     && mkdir /data && chown pysecrets /data && chmod 700 /data
 COPY --from=build /venv /venv
 COPY --from=build --chown=root:root /app /app
 WORKDIR /app
-USER pysecrets
+USER 10001
 VOLUME ["/data"]
 EXPOSE 8000
 
@@ -40,6 +42,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; host = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0]; u.urlopen(u.Request(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', headers={'Host': host}), timeout=4)"]
 
-# setup_storage and migrate are idempotent: the stores and the operators' database
-# exist before the first request. exec: gunicorn gets the signals, not a shell.
-CMD ["sh", "-c", "python manage.py setup_storage && python manage.py migrate --noinput -v 0 && exec gunicorn --config secrets_site/gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WORKERS} secrets_site.wsgi"]
+# Serving needs no provisioning rights: the stores are set up once, as a one-off
+# task (README: Deploy on AWS), or at start with SETUP_STORAGE=True.
+CMD ["sh", "scripts/start-image.sh"]
