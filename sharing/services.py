@@ -11,9 +11,20 @@ import functools
 import time
 
 from django.conf import settings
+from django.core import signing
 
 from sharing.domain import crypto
-from sharing.domain.lifecycle import Created, FileUpload, Lifecycle, Policy, RevealedFile, RevealedText
+from sharing.domain.e2e import EndToEnd, SealedBodyUpload, SealedFile, SealedText
+from sharing.domain.lifecycle import (
+    Created,
+    FileUpload,
+    Lifecycle,
+    Policy,
+    RevealedFile,
+    RevealedText,
+    new_secret_id,
+)
+from sharing.errors import InvalidInput
 from sharing.kdfgate import DerivationGate
 from sharing.stores.base import Usage
 from sharing.stores.handler import blob_store, record_store
@@ -115,3 +126,69 @@ def public_limits() -> dict:
         else lifetimes[-1],
         "default_views": min(settings.DEFAULT_VIEWS, policy.max_views),
     }
+
+
+# -- end-to-end secrets (sharing.domain.e2e): the server stores ciphertext only --
+
+# An end-to-end secret is sealed under its id, so the sender needs the id
+# before anything is sent: the server issues one with a signed, short-lived
+# ticket to post the ciphertext with. Nothing is stored until then, and only
+# ids this server drew can be used, so nobody can probe or claim an id by
+# creating a secret under it.
+E2E_TICKET_SALT = "sharing.e2e.ticket"
+E2E_TICKET_SECONDS = 6 * 3600
+
+
+def end_to_end() -> EndToEnd:
+    return EndToEnd(lifecycle())
+
+
+def e2e_ticket_issue() -> tuple[str, str]:
+    """A fresh secret id and the ticket that lets its creator post the ciphertext under it."""
+    secret_id = new_secret_id()
+    return secret_id, signing.TimestampSigner(salt=E2E_TICKET_SALT).sign(secret_id)
+
+
+def e2e_ticket_redeem(ticket: str) -> str:
+    """The id a ticket was issued for; ``InvalidInput`` if it is forged or too old."""
+    try:
+        return signing.TimestampSigner(salt=E2E_TICKET_SALT).unsign(ticket, max_age=E2E_TICKET_SECONDS)
+    except signing.BadSignature:
+        raise InvalidInput("This upload ticket is not valid or has expired; ask for a new one.") from None
+
+
+def e2e_create_text(
+    *, secret_id: str, sealed: bytes, verifier: bytes, view_count: int = 1, lifetime: int | None = None
+) -> Created:
+    return end_to_end().create_text(
+        secret_id=secret_id, sealed=sealed, verifier=verifier, view_count=view_count, lifetime=lifetime
+    )
+
+
+def e2e_upload_begin(secret_id: str) -> SealedBodyUpload:
+    return end_to_end().begin_file(secret_id)
+
+
+def e2e_create_file(
+    *,
+    upload: SealedBodyUpload,
+    sealed_metadata: bytes,
+    verifier: bytes,
+    view_count: int = 1,
+    lifetime: int | None = None,
+) -> Created:
+    return end_to_end().create_file(
+        upload=upload,
+        sealed_metadata=sealed_metadata,
+        verifier=verifier,
+        view_count=view_count,
+        lifetime=lifetime,
+    )
+
+
+def e2e_reveal(*, secret_id: str, proof: bytes) -> SealedText | SealedFile:
+    return end_to_end().reveal(secret_id=secret_id, proof=proof)
+
+
+def e2e_burn(*, secret_id: str, proof: bytes) -> None:
+    end_to_end().burn(secret_id=secret_id, proof=proof)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.e2e import client as e2e_client
 from tests.support.crowd import all_at_once
 from tests.support.http import send
 from tests.support.server import GunicornServer
@@ -50,3 +51,18 @@ def test_exactly_n_of_a_crowd_reveal(server, views, round_, route):
     assert statuses == [200] * views + [404] * (CROWD - views), server.log()[-2000:]
     revealed = [json.loads(body)["data"] for status, body in outcomes if status == 200]
     assert revealed == [f"crowd {views}/{round_}"] * views
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("views", [1, 3])
+def test_exactly_n_of_a_crowd_reveal_an_end_to_end_secret(server, views):
+    status, ticket = post(server.url + "/api/e2e/", {})
+    assert status == 201
+    sealed = e2e_client.seal_text(json.loads(ticket), f"end to end {views}", view_count=views)
+    status, _ = post(server.url + json.loads(ticket)["text_url"], sealed.body)
+    assert status == 201
+    outcomes = reveal_all_at_once(f"{server.url}/api/e2e/{sealed.secret_id}/reveal/", sealed.proof)
+    statuses = sorted(status for status, _ in outcomes)
+    assert statuses == [200] * views + [404] * (CROWD - views), server.log()[-2000:]
+    opened = [e2e_client.open_text(sealed, json.loads(body)) for status, body in outcomes if status == 200]
+    assert opened == [f"end to end {views}"] * views

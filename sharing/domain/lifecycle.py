@@ -38,6 +38,8 @@ ID_ALPHABET = string.ascii_letters + string.digits
 PASSPHRASE_LENGTH = 32
 PASSPHRASE_ALPHABET = ID_ALPHABET + "!#$%&*+-=?@_~"
 TEXT, FILE = "text", "file"
+# Kinds whose body is a blob; "e2e-file" is an end-to-end file (sharing.domain.e2e).
+BLOB_KINDS = frozenset({FILE, "e2e-file"})
 _ID_CHARS = frozenset(ID_ALPHABET)
 
 
@@ -400,7 +402,7 @@ class Lifecycle:
         now = self.clock()
         expired = self.records.sweep_expired(now=now, tally=_expired_counts)
         for record in expired:
-            if record.kind == FILE:
+            if record.kind in BLOB_KINDS:
                 self.blobs.delete(record.secret_id)
         orphans = 0
         for blob_id in list(self.blobs.list_ids(older_than=now - grace_seconds)):
