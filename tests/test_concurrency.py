@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.e2e import client as e2e_client
+from tests.support import e2e_client
 from tests.support.crowd import all_at_once
 from tests.support.http import send
 from tests.support.server import GunicornServer

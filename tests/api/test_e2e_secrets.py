@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from sharing import services
 from sharing.stores.handler import blob_store, record_store
-from tests.e2e import client
-from tests.e2e.client import B
+from tests.support import e2e_client as client
+from tests.support.e2e_client import B
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.vectors import VECTORS, B, altered, open_file, pattern, seal_file_vector
+from tests.support.e2e_vectors import VECTORS, B, altered, open_file, pattern, seal_file_vector
 
 SID = "HrVfOn1aoqKHeRKi"
 
