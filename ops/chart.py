@@ -2,6 +2,7 @@
 The dashboard's chart as server-rendered SVG: secrets created per day (text
 and file, stacked bars) and views served (a line), for the rows of the report.
 
+This module computes the geometry; ``ops/templates/ops/chart.svg`` draws it.
 No script and no inline style (the site's CSP forbids both): colours are SVG
 presentation attributes, which ops/dashboard.css may override by class.
 """
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import math
 
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+
+from sharing.stores.base import COUNTERS
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 26
-TEXT_COLOUR, FILE_COLOUR, VIEWS_COLOUR = "#79aec8", "#417690", "#d97706"
+COLOURS = {"text": "#79aec8", "file": "#417690", "views": "#d97706", "grid": "#cccccc", "axis": "#666666"}
+LEGEND_STEP = 120  # horizontal space per legend entry
+DAY_LABEL_EVERY = 5
 
 
 def num(value: float) -> str:
@@ -34,127 +39,63 @@ def nice_ceiling(peak: int) -> tuple[int, int]:
     raise AssertionError("unreachable")
 
 
-def usage_chart(days: list[dict]) -> SafeString:
+def geometry(days: list[dict]) -> dict:
+    """Everything the template places, in SVG user units."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_h
-    top_value, step = nice_ceiling(
-        max([d["created_text"] + d["created_file"] for d in days] + [d["views"] for d in days], default=0)
-    )
+    peak = max([d["created_text"] + d["created_file"] for d in days] + [d["views"] for d in days], default=0)
+    top_value, step = nice_ceiling(peak)
     slot = plot_w / max(len(days), 1)
+    bar_w = slot * 0.6
 
     def y(value: float) -> str:
         return num(bottom - value * plot_h / top_value)
 
-    def x_centre(i: int) -> float:
+    def height(value: float) -> str:
+        return num(value * plot_h / top_value)
+
+    def centre(i: int) -> float:
         return LEFT + slot * (i + 0.5)
 
-    parts = [
-        format_html(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="ops-chart" viewBox="0 0 {} {}" width="{}" '
-            'height="{}" role="img" aria-labelledby="ops-chart-title">'
-            '<title id="ops-chart-title">Secrets created and views served per day, last {} days</title>',
-            WIDTH,
-            HEIGHT,
-            WIDTH,
-            HEIGHT,
-            len(days),
-        )
+    bars = [
+        {
+            "day": d,
+            "x": num(centre(i) - bar_w / 2),
+            "text_y": y(d["created_text"]),
+            "text_h": height(d["created_text"]),
+            "file_y": y(d["created_text"] + d["created_file"]),
+            "file_h": height(d["created_file"]),
+        }
+        for i, d in enumerate(days)
     ]
-    for value in range(0, top_value + 1, step):
-        parts.append(
-            format_html(
-                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}" stroke="#cccccc" stroke-width="1"/>'
-                '<text class="axis" x="{}" y="{}" text-anchor="end" dominant-baseline="middle" '
-                'font-size="11" fill="#666666">{}</text>',
-                LEFT,
-                WIDTH - RIGHT,
-                y(value),
-                y(value),
-                LEFT - 6,
-                y(value),
-                value,
-            )
-        )
-    bar_w = slot * 0.6
-    for i, d in enumerate(days):
-        x = x_centre(i) - bar_w / 2
-        text_top, file_top = d["created_text"], d["created_text"] + d["created_file"]
-        parts.append(
-            format_html(
-                "<g><title>{}: {} texts and {} files created, {} views</title>"
-                '<rect class="bar-text" x="{}" y="{}" width="{}" height="{}" fill="{}"/>'
-                '<rect class="bar-file" x="{}" y="{}" width="{}" height="{}" fill="{}"/></g>',
-                d["day"].isoformat(),
-                d["created_text"],
-                d["created_file"],
-                d["views"],
-                num(x),
-                y(text_top),
-                num(bar_w),
-                num(d["created_text"] * plot_h / top_value),
-                TEXT_COLOUR,
-                num(x),
-                y(file_top),
-                num(bar_w),
-                num(d["created_file"] * plot_h / top_value),
-                FILE_COLOUR,
-            )
-        )
-        if i % 5 == (len(days) - 1) % 5:  # label every fifth day, ending with today
-            parts.append(
-                format_html(
-                    '<text class="axis" x="{}" y="{}" text-anchor="middle" font-size="11" '
-                    'fill="#666666">{}</text>',
-                    num(x_centre(i)),
-                    bottom + 16,
-                    d["day"].strftime("%b %d"),
-                )
-            )
-    points = " ".join(f"{num(x_centre(i))},{y(d['views'])}" for i, d in enumerate(days))
-    parts.append(
-        format_html(
-            '<polyline class="views" points="{}" fill="none" stroke="{}" stroke-width="2"/>',
-            points,
-            VIEWS_COLOUR,
-        )
-    )
-    parts.append(
-        format_html_join(
-            "",
-            '<circle class="views-dot" cx="{}" cy="{}" r="2.5" fill="{}"/>',
-            ((num(x_centre(i)), y(d["views"]), VIEWS_COLOUR) for i, d in enumerate(days)),
-        )
-    )
-    parts.append(legend())
-    parts.append(mark_safe("</svg>"))
-    return mark_safe("".join(parts))  # noqa: S308 - every part above is escaped by format_html
+    # Every fifth day is labelled, ending with today.
+    last = len(days) - 1
+    day_labels = [
+        {"x": num(centre(i)), "text": d["day"].strftime("%b %d")}
+        for i, d in enumerate(days)
+        if i % DAY_LABEL_EVERY == last % DAY_LABEL_EVERY
+    ]
+    views = [(num(centre(i)), y(d["views"])) for i, d in enumerate(days)]
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "colours": COLOURS,
+        "day_count": len(days),
+        "grid": [{"y": y(value), "value": value} for value in range(0, top_value + 1, step)],
+        "grid_x1": LEFT,
+        "grid_x2": WIDTH - RIGHT,
+        "axis_x": LEFT - 6,
+        "bar_w": num(bar_w),
+        "bars": bars,
+        "day_labels": day_labels,
+        "day_label_y": bottom + 16,
+        "views_points": " ".join(f"{x},{y}" for x, y in views),
+        "views_dots": views,
+        "legend": {"text_x": LEFT, "file_x": LEFT + LEGEND_STEP, "views_x": LEFT + 2 * LEGEND_STEP},
+        "labels": COUNTERS,
+    }
 
 
-def legend() -> SafeString:
-    items = [("bar-text", "Texts created", TEXT_COLOUR), ("bar-file", "Files created", FILE_COLOUR)]
-    parts = []
-    x = LEFT
-    for css_class, label, colour in items:
-        parts.append(
-            format_html(
-                '<rect class="{}" x="{}" y="8" width="12" height="12" fill="{}"/>'
-                '<text class="legend" x="{}" y="18" font-size="12" fill="#333333">{}</text>',
-                css_class,
-                x,
-                colour,
-                x + 17,
-                label,
-            )
-        )
-        x += 120
-    parts.append(
-        format_html(
-            '<line class="views" x1="{}" x2="{}" y1="14" y2="14" stroke="{}" stroke-width="2"/>'
-            '<text class="legend" x="{}" y="18" font-size="12" fill="#333333">Views served</text>',
-            x,
-            x + 14,
-            VIEWS_COLOUR,
-            x + 19,
-        )
-    )
-    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
+def usage_chart(days: list[dict]) -> SafeString:
+    # render_to_string escapes every value it places; the result is whole markup.
+    return mark_safe(render_to_string("ops/chart.svg", geometry(days)))  # noqa: S308

@@ -1,7 +1,8 @@
 """
 The numbers the dashboard and its JSON view show, gathered once: the counters
-(totals and the last ``DAYS`` days), the storage backend and the limits in
-force. Aggregates and settings only.
+(totals and the last ``DAYS`` days, with their labels), the storage backend
+and the limits in force. Aggregates and settings only. Every counter in
+``sharing.stores.base.COUNTERS`` is shown, in that order, under its label.
 """
 
 from __future__ import annotations
@@ -10,21 +11,55 @@ from django.conf import settings
 
 from sharing import services
 from sharing.pages import duration_label
+from sharing.stores.base import COUNTERS
 
 DAYS = 30
+# The one counter that is a level, not a tally: per day the table shows where
+# it stood at the day's end, and it is shown as a size.
+LEVEL = "stored_bytes"
+LEVEL_AT_END = "stored_bytes_at_end"
 
 
 def usage_report() -> dict:
     usage = services.usage_counts(days=DAYS)
     # A day's stored_bytes is that day's change; the level at the end of each
     # day follows back from today's total.
-    level = usage.totals["stored_bytes"]
+    level = usage.totals[LEVEL]
     days = []
     for day, counts in reversed(usage.days):
-        days.append({"day": day, **counts, "stored_bytes_at_end": level})
-        level -= counts["stored_bytes"]
+        days.append({"day": day, **counts, LEVEL_AT_END: level})
+        level -= counts[LEVEL]
     days.reverse()
-    return {"totals": usage.totals, "days": days, "backend": backend(), "limits": limits()}
+    return {
+        "totals": usage.totals,
+        "days": days,
+        "labels": dict(COUNTERS),
+        "backend": backend(),
+        "limits": limits(),
+    }
+
+
+def counter_tables(report: dict) -> dict:
+    """
+    The counters as the page lays them out: ``totals``, table ``columns`` and
+    one row per day, newest first. Each cell carries its counter's label and
+    whether its value is a size.
+    """
+
+    def cell(name: str, value: int | None) -> dict:
+        return {"name": name, "label": COUNTERS[name], "value": value, "bytes": name == LEVEL}
+
+    return {
+        "totals": [cell(name, report["totals"][name]) for name in COUNTERS],
+        "columns": [cell(name, None) for name in COUNTERS],
+        "rows": [
+            {
+                "day": d["day"],
+                "cells": [cell(name, d[LEVEL_AT_END if name == LEVEL else name]) for name in COUNTERS],
+            }
+            for d in reversed(report["days"])
+        ],
+    }
 
 
 def backend() -> dict:

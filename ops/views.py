@@ -13,9 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ops.chart import usage_chart
-from ops.report import choice_labels, usage_report
+from ops.report import choice_labels, counter_tables, usage_report
 from sharing.services import stores_check
-from sharing.stores.base import COUNTERS
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +26,9 @@ def dashboard(request):
         **admin.site.each_context(request),
         "title": "Usage",
         "report": report,
-        "totals": [(COUNTERS[name], name, n) for name, n in report["totals"].items()],
-        "labels": COUNTERS,
+        **counter_tables(report),
         "choices": choice_labels(report["limits"]),
         "chart": usage_chart(report["days"]),
-        "newest_first": list(reversed(report["days"])),
     }
     return render(request, "ops/dashboard.html", context)
 

@@ -6,6 +6,7 @@ logs, its data folder and every answer that was not meant to carry them.
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -133,3 +134,22 @@ def test_static_files_carry_the_headers_and_are_cacheable(api):
     for name, value in HEADERS.items():
         assert value in response[name], name
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_web_ui_modules_import_each_other_by_hashed_name(api):
+    # A cached module from an older release must never meet a newer app.js:
+    # each import names the file by its content hash, and that file is served.
+    page = api.get("/").content.decode()
+    entry = re.search(r'<script type="module" src="(/static/app\.[0-9a-f]{12}\.js)"', page).group(1)
+    seen, queue = set(), [entry]
+    while queue:
+        url = queue.pop()
+        response = api.get(url)
+        assert response.status_code == 200, url
+        seen.add(url)
+        source = b"".join(response.streaming_content).decode()
+        for name in re.findall(r"""(?:import|from)\s*["']\./([^"']+)["']""", source):
+            assert re.fullmatch(r"[\w-]+\.[0-9a-f]{12}\.js", name), f"{url} imports {name} by its plain name"
+            if f"/static/{name}" not in seen:
+                queue.append(f"/static/{name}")
+    assert len(seen) >= 4  # app.js and the modules of its pages

@@ -103,6 +103,7 @@ def test_the_json_view_holds_the_counts(staff, post_json):
     assert usage["days"][-1]["views"] == 1 and re.fullmatch(r"\d{4}-\d\d-\d\d", usage["days"][-1]["day"])
     assert usage["backend"]["records"] == "sharing.stores.local.SQLiteRecordStore"
     assert usage["limits"]["max_views"] == 10
+    assert usage["labels"] == dict(COUNTERS)
 
 
 def test_stored_bytes_at_each_days_end_follow_back_from_the_total(staff, api, isolated_stores):
@@ -118,8 +119,11 @@ def test_the_page_shows_totals_table_chart_backend_and_limits(staff, post_json):
     for _ in range(3):
         post_json("/api/text/", {"secret": "counted"})
     html = staff.get("/admin/ops/").content.decode()
+    # Every counter, in the totals and as a column of the table, under its label.
     for label in COUNTERS.values():
-        assert label in html
+        assert html.count(label) >= 2, label
+    header = re.findall(r'<th scope="col" class="num">([^<]*)</th>', html)
+    assert header == [*list(COUNTERS.values())[:-1], COUNTERS["stored_bytes"] + " at day's end"]
     assert html.count("<tr>") >= DAYS + 1
     assert "<svg" in html and "Secrets created and views served per day" in html
     assert "3 texts and 0 files created" in html

@@ -1,0 +1,178 @@
+// The create page: a text or a file, the holder's choices, then the link and
+// passphrase to send. The choices (views, lifetimes) and their defaults are
+// the operator's, rendered by the server; the limits come from the page.
+
+import { $, apiErrors, formatBytes, limits, parseJson } from "./common.js";
+
+const FIELDS = ["secret", "file", "view_count", "lifetime", "passphrase"];
+
+export function setupCreate() {
+  const form = $("create-form");
+  showHints();
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "kind") switchKind(form);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(form);
+  });
+  $("again").addEventListener("click", () => startAgain(form));
+}
+
+const kindOf = (form) => form.elements.kind.value;
+
+function showHints() {
+  $("secret-hint").textContent = `Up to ${formatBytes(limits.maxTextBytes)}.`;
+  $("file-hint").textContent = `Any kind of file up to ${formatBytes(limits.maxFileBytes)}.`;
+  $("passphrase-hint").textContent =
+    `Leave empty to get a strong random one. Your own needs at least ${limits.minPassphraseLength} characters.`;
+}
+
+function switchKind(form) {
+  const file = kindOf(form) === "file";
+  $("text-field").hidden = file;
+  $("file-field").hidden = !file;
+  clearErrors(form);
+}
+
+function showErrors(form, errors) {
+  let first = null;
+  for (const [field, message] of errors) {
+    const known = FIELDS.includes(field) ? field : null;
+    const box = known ? $(`${known}-error`) : $("form-error");
+    box.textContent = message;
+    box.hidden = false;
+    if (known) form.elements[known].setAttribute("aria-invalid", "true");
+    first ??= known ? form.elements[known] : null;
+  }
+  (first ?? $("form-error")).focus?.();
+}
+
+function clearErrors(form) {
+  for (const box of form.querySelectorAll(".error, .alert")) {
+    box.hidden = true;
+    box.textContent = "";
+  }
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+// Checks that save a pointless upload; everything else is the API's word.
+function localErrors(form) {
+  const errors = new Map();
+  if (kindOf(form) === "text") {
+    const text = form.elements.secret.value;
+    const size = new TextEncoder().encode(text).length;
+    if (!text) errors.set("secret", "Enter the text you want to share.");
+    else if (size > limits.maxTextBytes) {
+      errors.set("secret", `The text is ${formatBytes(size)}; the limit is ${formatBytes(limits.maxTextBytes)}.`);
+    }
+  } else {
+    const file = form.elements.file.files[0];
+    if (!file) errors.set("file", "Choose the file you want to share.");
+    else if (file.size > limits.maxFileBytes) {
+      errors.set("file", `The file is ${formatBytes(file.size)}; the limit is ${formatBytes(limits.maxFileBytes)}.`);
+    }
+  }
+  return errors;
+}
+
+function choices(form) {
+  const values = {
+    view_count: Number(form.elements.view_count.value),
+    lifetime: Number(form.elements.lifetime.value),
+  };
+  // Trimmed here as on the reveal page, so a pasted trailing space or newline never locks anyone out.
+  const own = form.elements.passphrase.value.trim();
+  if (own) values.passphrase = own;
+  return values;
+}
+
+function showProgress(xhr) {
+  const bar = $("upload-progress");
+  const status = $("upload-status");
+  $("upload").hidden = false;
+  bar.value = 0;
+  xhr.upload.addEventListener("progress", (event) => {
+    if (!event.lengthComputable) return;
+    bar.max = event.total;
+    bar.value = event.loaded;
+    const percent = Math.floor((event.loaded / event.total) * 100);
+    status.textContent = `${formatBytes(event.loaded)} of ${formatBytes(event.total)} sent (${percent}%)`;
+  });
+  xhr.upload.addEventListener("load", () => {
+    status.textContent = "Sent. Encrypting and storing…";
+  });
+}
+
+// XMLHttpRequest rather than fetch: only it reports upload progress.
+function send(form) {
+  const xhr = new XMLHttpRequest();
+  const values = choices(form);
+  let body;
+  if (kindOf(form) === "text") {
+    xhr.open("POST", "/api/text/");
+    xhr.setRequestHeader("Content-Type", "application/json");
+    body = JSON.stringify({ secret: form.elements.secret.value, ...values });
+  } else {
+    xhr.open("POST", "/api/files/");
+    body = new FormData();
+    // Text fields first: the server reads them before the file streams in.
+    for (const [key, value] of Object.entries(values)) body.append(key, value);
+    body.append("file", form.elements.file.files[0]);
+    showProgress(xhr);
+  }
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.responseType = "text";
+  return new Promise((resolve) => {
+    xhr.addEventListener("loadend", () =>
+      resolve({ status: xhr.status, body: parseJson(xhr.responseText), headers: { get: (h) => xhr.getResponseHeader(h) } }),
+    );
+    xhr.send(body);
+  });
+}
+
+async function submit(form) {
+  const button = $("create-button");
+  clearErrors(form);
+  const local = localErrors(form);
+  if (local.size) return showErrors(form, local);
+  button.disabled = true;
+  button.textContent = "Creating…";
+  try {
+    const { status, body, headers } = await send(form);
+    if (status === 201 && body?.secret_id) return showResult(form, body);
+    const errors = apiErrors(status, body, headers);
+    if (status === 413 && !body?.fields) {
+      errors.clear();
+      errors.set(kindOf(form) === "text" ? "secret" : "file", body?.detail || "This is larger than the limit.");
+    }
+    showErrors(form, errors);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Create secret link";
+    $("upload").hidden = true;
+  }
+}
+
+function showResult(form, body) {
+  $("result-link").value = new URL(`/secret/${body.secret_id}`, location.origin).href;
+  $("result-passphrase").value = body.passphrase;
+  const views = body.view_count === 1 ? "once" : `${body.view_count} times`;
+  const when = new Date(body.expires_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  $("result-terms").textContent = `It can be viewed ${views} and expires on ${when} at the latest.`;
+  // The secret itself should not linger in the page once it is stored.
+  form.reset();
+  $("create").hidden = true;
+  $("result").hidden = false;
+  $("result-title").focus();
+}
+
+function startAgain(form) {
+  $("result-link").value = "";
+  $("result-passphrase").value = "";
+  $("result").hidden = true;
+  $("create").hidden = false;
+  $("text-field").hidden = false;
+  $("file-field").hidden = true;
+  form.elements.secret.focus();
+}
