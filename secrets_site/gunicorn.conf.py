@@ -17,3 +17,6 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# /metrics summed over every worker (prometheus_client's multiprocess mode).
+from secrets_site.gunicorn_metrics import child_exit, on_starting  # noqa: E402, F401

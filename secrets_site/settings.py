@@ -155,6 +155,8 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+# /metrics answers only a scraper sending this as a bearer token; unset, it is a 404.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
 MIN_PASSPHRASE_LENGTH = 12
 
 # Storage roles, like Django's STORAGES: a dotted class path and its options.
@@ -215,6 +217,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ops.metrics.RequestMetricsMiddleware",  # outermost: counts every answer
     "sharing.middleware.SecurityHeadersMiddleware",
     # Before anything can read a body.
     "sharing.crosssite.CrossSiteRefusalMiddleware",

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from ops.metrics import metrics_view
 from ops.views import healthz
 from sharing import pages
 from sharing.api.urls import api_urlpatterns, legacy_urlpatterns
@@ -14,6 +15,7 @@ urlpatterns = [
     path("secret/<str:secret_id>", pages.reveal_page, name="reveal"),
     path("api/", include(api_urlpatterns)),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/ops/", include("ops.urls")),  # before the admin's own catch-all
     path("admin/", admin.site.urls),
     *legacy_urlpatterns,

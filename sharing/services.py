@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core import signing
 
+from sharing import metrics
 from sharing.domain import crypto
 from sharing.domain.e2e import EndToEnd, SealedBodyUpload, SealedFile, SealedText
 from sharing.domain.lifecycle import (
@@ -50,8 +51,10 @@ def _gate(directory: str, slots: int) -> DerivationGate:
 
 def gated_derive(passphrase: str, salt: bytes, n: int) -> bytes:
     """scrypt, at most MAX_DERIVATIONS at once on this machine, whatever the number of workers."""
-    with _gate(str(settings.DATA_DIR / "kdf-slots"), settings.MAX_DERIVATIONS)():
-        return crypto.derive_key(passphrase, salt, n)
+    return metrics.gated(
+        _gate(str(settings.DATA_DIR / "kdf-slots"), settings.MAX_DERIVATIONS)(),
+        lambda: crypto.derive_key(passphrase, salt, n),
+    )
 
 
 def lifecycle() -> Lifecycle:

@@ -11,7 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
-from sharing.stores.base import BlobStore, RecordStore
+from sharing.metrics import instrument_store
+from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore
 
 ROLES = {"records": RecordStore, "blobs": BlobStore}
 _stores: dict = {}
@@ -34,9 +35,10 @@ def _build(role: str):
     if not (isinstance(cls, type) and issubclass(cls, ROLES[role])):
         raise ImproperlyConfigured(f"{where}: {path!r} is not a {ROLES[role].__name__}.")
     try:
-        return cls(**options)
+        store = cls(**options)
     except (TypeError, ValueError) as e:
         raise ImproperlyConfigured(f"{where}: bad OPTIONS for {path!r}: {e}") from e
+    return instrument_store(store, ROLES[role], normal=(RecordExists, BlobNotFound))
 
 
 def get_store(role: str):

@@ -13,10 +13,19 @@ class Answer(NamedTuple):
     body: bytes
 
 
-def send(url: str, body=None, *, method: str = "POST", content_type: str = "application/json") -> Answer:
+def send(
+    url: str,
+    body=None,
+    *,
+    method: str = "POST",
+    content_type: str = "application/json",
+    headers: dict | None = None,
+) -> Answer:
     """Send ``body`` (a dict as JSON, or bytes as they are); any status is an answer, not an error."""
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": content_type, **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return Answer(response.status, dict(response.headers), response.read())

@@ -1,0 +1,178 @@
+"""/metrics: aggregates only, closed to the public, summed over every gunicorn worker."""
+
+import concurrent.futures
+import os
+import re
+import signal
+import time
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from sharing import metrics
+from sharing.errors import StorageUnavailable
+from sharing.stores.base import RecordExists, RecordStore
+from tests.support.http import send
+from tests.support.server import GunicornServer
+
+TOKEN = "scrape-token-for-tests"
+AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+
+def samples(text: str) -> dict:
+    """{(name, sorted labels): value} of an exposition."""
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(text: str, name: str, **labels) -> float:
+    return samples(text).get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture
+def scrape(settings, api):
+    settings.METRICS_TOKEN = TOKEN
+
+    def get() -> str:
+        response = api.get("/metrics", **AUTH)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    return get
+
+
+def test_metrics_are_off_without_a_token(settings, api):
+    settings.METRICS_TOKEN = ""
+    assert api.get("/metrics").status_code == 404
+    assert api.get("/metrics", **AUTH).status_code == 404
+
+
+def test_a_scraper_needs_the_bearer_token(settings, api):
+    settings.METRICS_TOKEN = TOKEN
+    assert api.get("/metrics").status_code == 401
+    assert api.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert api.get("/metrics", HTTP_AUTHORIZATION=TOKEN).status_code == 401
+    response = api.get("/metrics", **AUTH)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_requests_are_counted_by_route_and_status_never_by_path(scrape, post_json):
+    before = scrape()
+    created = post_json("/api/text/", {"secret": "metrics canary text", "view_count": 2}).json()
+    secret_id, passphrase = created["secret_id"], created["passphrase"]
+    assert post_json(f"/api/secrets/{secret_id}/reveal/", {"passphrase": passphrase}).status_code == 200
+    assert (
+        post_json(f"/api/secrets/{secret_id}/reveal/", {"passphrase": "wrong wrong wrong"}).status_code == 404
+    )
+    after = scrape()
+
+    def delta(route, status):
+        labels = {"route": route, "method": "POST", "status": status}
+        name = "pysecrets_http_requests_total"
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert delta("/api/text/", "201") == 1
+    assert delta("/api/secrets/<secret_id>/reveal/", "200") == 1
+    assert delta("/api/secrets/<secret_id>/reveal/", "404") == 1
+    histogram = "pysecrets_http_request_duration_seconds_count"
+    assert value(after, histogram, route="/api/text/", method="POST") >= 1
+    for kept_out in (secret_id, passphrase, "metrics canary text"):
+        assert kept_out not in after
+
+
+def test_store_calls_are_timed_by_backend_and_call(scrape, post_json):
+    post_json("/api/text/", {"secret": "s"})
+    text = scrape()
+    assert (
+        value(text, "pysecrets_store_call_duration_seconds_count", backend="SQLiteRecordStore", call="put")
+        >= 1
+    )
+
+
+def test_derivations_are_gauged_while_waiting_and_running():
+    seen = {}
+
+    class Gate:
+        def __enter__(self):
+            seen["waiting"] = metrics.DERIVATIONS_WAITING._value.get()
+            seen["running_before"] = metrics.DERIVATIONS_RUNNING._value.get()
+
+        def __exit__(self, *exc):
+            return False
+
+    def work():
+        seen["running"] = metrics.DERIVATIONS_RUNNING._value.get()
+        seen["waiting_after"] = metrics.DERIVATIONS_WAITING._value.get()
+        return "key"
+
+    assert metrics.gated(Gate(), work) == "key"
+    assert seen == {"waiting": 1, "running_before": 0, "running": 1, "waiting_after": 0}
+    assert metrics.DERIVATIONS_RUNNING._value.get() == 0 and metrics.DERIVATIONS_WAITING._value.get() == 0
+
+
+class FlakyStore(RecordStore):
+    def put(self, record, *, tally=None):
+        raise StorageUnavailable()
+
+    def get(self, secret_id, *, now):
+        raise RecordExists(secret_id)
+
+
+def test_store_failures_are_counted_and_normal_results_are_not():
+    store = metrics.instrument_store(FlakyStore(), RecordStore, normal=(RecordExists,))
+    assert isinstance(store, RecordStore)
+    errors = metrics.STORE_ERRORS.labels("FlakyStore", "put")
+    misses = metrics.STORE_ERRORS.labels("FlakyStore", "get")
+    before = errors._value.get(), misses._value.get()
+    with pytest.raises(StorageUnavailable):
+        store.put(None)
+    with pytest.raises(RecordExists):
+        store.get("x", now=0)
+    assert (errors._value.get(), misses._value.get()) == (before[0] + 1, before[1])
+
+
+@pytest.mark.slow
+def test_every_worker_answers_with_the_whole_machines_numbers():
+    env = {"METRICS_TOKEN": TOKEN}
+    with GunicornServer(env=env, workers=3) as server:
+        calls = 60
+
+        def health(_):
+            return send(server.url + "/healthz", method="GET").status
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            assert set(pool.map(health, range(calls))) == {200}
+        metrics_dir = os.path.join(server.data_dir, "metrics")
+        writers = {re.sub(r"\D", "", name) for name in os.listdir(metrics_dir) if name.startswith("counter_")}
+        assert len(writers) >= 2, "the load should have reached several workers"
+
+        def healthz_count() -> float:
+            answer = send(server.url + "/metrics", method="GET", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert answer.status == 200
+            return value(
+                answer.body.decode(),
+                "pysecrets_http_requests_total",
+                route="/healthz",
+                method="GET",
+                status="200",
+            )
+
+        # Whichever worker answers the scrape, it reports all of them.
+        assert {healthz_count() for _ in range(12)} == {calls}
+        # A worker killed outright: its counts stay, its live gauges go, a new worker takes its place.
+        victim = server.worker_pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while (
+            victim in server.worker_pids() or len(server.worker_pids()) < 3
+        ) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert {healthz_count() for _ in range(6)} == {calls}
+        assert not [
+            name for name in os.listdir(metrics_dir) if name.endswith(f"_{victim}.db") and "live" in name
+        ]
