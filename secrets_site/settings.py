@@ -321,7 +321,7 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "sharing.api.errors.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sharing.api.openapi.AutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {

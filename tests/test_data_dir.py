@@ -15,7 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Everything the service writes under DATA_DIR: both databases (with their WAL
-# files), a text and a file secret, the generated key, the gate's slots, the cache.
+# files), a text and a file secret, the generated key, the gate's slots, the
+# cache, the throttles' windows.
 USE_EVERYTHING = """
 import django
 django.setup()
@@ -30,7 +31,10 @@ upload = services.secret_upload_begin()
 upload.write(b"file body")
 upload.finish(name="f.txt", content_type="text/plain")
 services.secret_create(upload=upload)
-cache.set("throttle", [1.0])
+cache.set("anything", [1.0])
+from django.conf import settings
+from sharing.ratelimit import hit_window
+hit_window("", str(settings.DATA_DIR / "throttles.sqlite3")).hit("client", limit=5, window=60)
 services.usage_counts()
 """
 
@@ -59,7 +63,15 @@ def test_data_dir_and_everything_in_it_are_private_whatever_the_umask(tmp_path, 
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path.name} is {oct(mode)}"
     # What the walk must have seen, so that a missed step cannot pass unnoticed.
-    assert {"secrets.sqlite3", "django.sqlite3", "django-secret-key", "blobs", "kdf-slots", "cache"} <= names
+    assert {
+        "secrets.sqlite3",
+        "django.sqlite3",
+        "django-secret-key",
+        "blobs",
+        "kdf-slots",
+        "cache",
+        "throttles.sqlite3",
+    } <= names
     assert any(name.startswith("blobs/") for name in names)
 
 
