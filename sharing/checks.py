@@ -1,13 +1,32 @@
 """
-Start-up checks for deployments of more than one machine (Django's system
-check framework: ``manage.py check`` runs them, and so does every worker as it
-loads, see secrets_site/wsgi.py).
+Start-up checks (Django's system check framework: ``manage.py check`` runs
+them, and so does every worker as it loads, see secrets_site/wsgi.py).
 
-Each finds a setting that works on one machine and silently weakens a fleet.
+Most find a setting that works on one machine and silently weakens a fleet;
+one makes sure the security headers are sent at all.
 """
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+
+SECURITY_HEADERS = "sharing.middleware.SecurityHeadersMiddleware"
+
+
+@register(Tags.security)
+def security_headers_installed(app_configs=None, **kwargs):
+    # It stands in for Django's XFrameOptionsMiddleware (check security.W002 is
+    # silenced in settings) and must wrap every other middleware, so that
+    # whatever they answer carries the headers too.
+    if settings.MIDDLEWARE[:1] != [SECURITY_HEADERS]:
+        return [
+            Error(
+                f"{SECURITY_HEADERS} is not the first entry of MIDDLEWARE: responses would go out "
+                "without their security headers (CSP, frame denial, no-store).",
+                id="pysecrets.E001",
+            )
+        ]
+    return []
+
 
 SHARED_BACKEND_HINT = "the record store is shared between machines"
 

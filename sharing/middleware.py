@@ -1,15 +1,54 @@
-"""Headers every response carries, whatever produced it (a view, an error page, a static file)."""
+"""
+Every security header the service sends, set in one place for every
+response, whatever produced it: a view, an error page, the admin, a static
+file.
+
+- ``Content-Security-Policy``: everything from the site's own origin; nothing
+  may frame it, rebase its links or post its forms elsewhere.
+- ``X-Frame-Options: DENY`` and ``X-Content-Type-Options: nosniff``.
+- ``Referrer-Policy: no-referrer``: a secret's link must never travel on to
+  other sites. The admin, which holds no such links, gets ``same-origin``.
+- ``Cross-Origin-Opener-Policy: same-origin``.
+- ``Cache-Control: no-store, private, max-age=0``: anything may concern a
+  secret, so nothing is kept by a browser or a proxy. Static files are the
+  exception: public, named by content hash, and marked immutable by
+  whitenoise.
+
+A response that may be kept asks for it explicitly, with ``cache_policy``:
+
+    response = JsonResponse(...)
+    return cache_policy(response, "public, max-age=300")
+
+Whatever a view writes into ``Cache-Control`` itself is replaced: caching is
+never turned on by accident.
+
+HTTPS redirects and ``Strict-Transport-Security`` depend on how the site is
+deployed and stay with Django's ``SecurityMiddleware`` (settings ``HTTPS``,
+``HSTS_*``), which ``manage.py check --deploy`` verifies.
+"""
 
 import functools
 
 from django.conf import settings
 from django.urls import reverse
 
-# Everything the service serves comes from its own origin; nothing may frame it,
-# rebase its links or post its forms elsewhere.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+NO_STORE = "no-store, private, max-age=0"
+HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+_CACHE_POLICY = "_cache_policy"
+
+
+def cache_policy(response, value: str):
+    """Ask ``SecurityHeadersMiddleware`` to send ``Cache-Control: value`` instead of no-store."""
+    setattr(response, _CACHE_POLICY, value)
+    return response
 
 
 class SecurityHeadersMiddleware:
@@ -23,16 +62,12 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        # A secret's link must never travel on to other sites. The admin holds
-        # no such links, and needs its own origin sent: under no-referrer a
-        # browser posts forms with "Origin: null", which the CSRF check refuses.
+        for name, value in HEADERS.items():
+            headers[name] = value
+        # The admin needs its own origin sent: under no-referrer a browser
+        # posts forms with "Origin: null", which the CSRF check refuses.
         admin = request.path.startswith(self.admin_prefix)
         headers["Referrer-Policy"] = "same-origin" if admin else "no-referrer"
-        # Static files are public and hashed (whitenoise marks them immutable);
-        # anything else may concern a secret and must not be kept anywhere.
         if not request.path.startswith(settings.STATIC_URL):
-            headers["Cache-Control"] = "no-store, private, max-age=0"
+            headers["Cache-Control"] = getattr(response, _CACHE_POLICY, NO_STORE)
         return response

@@ -14,7 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.http import HttpResponse
+from django.urls import path
 
+from secrets_site.urls import urlpatterns as site_urls
+from sharing.checks import SECURITY_HEADERS, security_headers_installed
+from sharing.middleware import cache_policy
 from tests.support.http import file_form, send
 from tests.support.server import ROOT, GunicornServer
 
@@ -98,6 +103,7 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
 }
 
 
@@ -153,3 +159,29 @@ def test_the_web_ui_modules_import_each_other_by_hashed_name(api):
             if f"/static/{name}" not in seen:
                 queue.append(f"/static/{name}")
     assert len(seen) >= 4  # app.js and the modules of its pages
+
+
+def asks_to_be_cached(request):
+    return cache_policy(HttpResponse("public"), "public, max-age=300")
+
+
+def caches_itself(request):
+    return HttpResponse("public", headers={"Cache-Control": "public, max-age=300"})
+
+
+urlpatterns = [path("asks", asks_to_be_cached), path("caches-itself", caches_itself), *site_urls]
+
+
+def test_a_response_gets_another_cache_policy_only_by_asking(api, settings):
+    settings.ROOT_URLCONF = __name__
+    asked = api.get("/asks")
+    assert asked["Cache-Control"] == "public, max-age=300"
+    assert asked["Content-Security-Policy"].startswith("default-src 'self'")
+    # A Cache-Control written by the view itself is not a request: no-store wins.
+    assert api.get("/caches-itself")["Cache-Control"] == "no-store, private, max-age=0"
+
+
+def test_the_start_up_checks_refuse_a_site_without_the_security_headers(settings):
+    assert security_headers_installed() == []
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != SECURITY_HEADERS]
+    assert [e.id for e in security_headers_installed()] == ["pysecrets.E001"]

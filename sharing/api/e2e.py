@@ -23,10 +23,9 @@ from rest_framework.views import APIView
 
 from sharing import services
 from sharing.api.parsers import JSONParser
-from sharing.api.responses import no_store
 from sharing.api.serializers import CreateOptionsSerializer, EpochDateTimeField, ErrorSerializer
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
-from sharing.api.views import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, NoStoreMixin
+from sharing.api.views import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from sharing.domain import e2e
 from sharing.domain.lifecycle import ID_LENGTH
 from sharing.errors import PayloadTooLarge
@@ -112,7 +111,7 @@ SEALED_BODY = OpenApiResponse(
 )
 
 
-class E2EView(NoStoreMixin, APIView):
+class E2EView(APIView):
     parser_classes = [JSONParser]
     throttle_classes = [CreateRateThrottle]
 
@@ -217,7 +216,7 @@ class RevealView(E2EView):
             response["Content-Length"] = str(revealed.size)
             response["X-Sealed-Metadata"] = Base64urlField().to_representation(revealed.sealed_metadata)
             response["X-Views-Left"] = str(revealed.views_left)
-            return no_store(response)
+            return response
         return Response(SealedTextSerializer(revealed).data)
 
 

@@ -27,7 +27,7 @@ from sharing.api.serializers import (
     TextCreateSerializer,
 )
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
-from sharing.api.views import BAD_INPUT, TOO_LARGE, UNAVAILABLE, NoStoreMixin, create_secret
+from sharing.api.views import BAD_INPUT, TOO_LARGE, UNAVAILABLE, create_secret
 from sharing.domain.lifecycle import RevealedFile
 from sharing.errors import SecretNotFound
 
@@ -59,7 +59,7 @@ class JSONWhateverTheTypeParser(BaseParser):
             raise ParseError("The body must be JSON.") from None
 
 
-class LegacyView(NoStoreMixin, APIView):
+class LegacyView(APIView):
     renderer_classes = [LegacyJSONRenderer]
     parser_classes = [JSONParser, MultiPartParser, JSONWhateverTheTypeParser]
 

@@ -4,7 +4,6 @@ import re
 from urllib.parse import quote
 
 from django.http import StreamingHttpResponse
-from django.views.decorators.cache import patch_cache_control
 
 from sharing.domain.lifecycle import RevealedFile
 
@@ -23,17 +22,11 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def no_store(response):
-    patch_cache_control(response, no_store=True, private=True, max_age=0)
-    return response
-
-
 def file_response(revealed: RevealedFile) -> StreamingHttpResponse:
     # Always a download of opaque bytes: the uploader's declared type is not
     # trusted to tell a browser how to treat content it did not vet.
     response = StreamingHttpResponse(revealed.content, content_type="application/octet-stream")
     response["Content-Length"] = str(revealed.size)
     response["Content-Disposition"] = content_disposition(revealed.name)
-    response["X-Content-Type-Options"] = "nosniff"
     response["X-Views-Left"] = str(revealed.views_left)
-    return no_store(response)
+    return response

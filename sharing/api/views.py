@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from sharing import services
 from sharing.api.parsers import JSONParser
-from sharing.api.responses import file_response, no_store
+from sharing.api.responses import file_response
 from sharing.api.serializers import (
     CreatedSerializer,
     ErrorSerializer,
@@ -37,14 +37,7 @@ FILE_DOWNLOAD = OpenApiResponse(
 )
 
 
-class NoStoreMixin:
-    """Nothing the API answers may be kept by a browser or a proxy."""
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        return no_store(super().finalize_response(request, response, *args, **kwargs))
-
-
-class SecretViewSet(NoStoreMixin, viewsets.ViewSet):
+class SecretViewSet(viewsets.ViewSet):
     """Reveal or burn a secret by id and passphrase. Subclasses narrow ``kind`` and add create."""
 
     kind = None
