@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.support.aws_fixtures",
     "tests.support.browser",
     "tests.support.lifecycle",
+    "tests.support.operators_db",
     "tests.support.shared_fixtures",
 ]
 

@@ -1,11 +1,12 @@
 """
-The operators' accounts need Django's database; nothing else in the suite does.
+Django's database holds only the operators' accounts (and sessions); the
+tests that need it (the dashboard, the operator's choices) ask for ``db``.
 
 pytest-django runs database tests first, and an in-memory SQLite test database
 keeps its connection open for good (closing it would drop the database).
 Django's request_finished signal then probes that connection when a later test
 closes a streamed response, which a test without database access may not do.
-So these tests use a test database in a file, and leave no connection open.
+So every test database is a file, and no test leaves a connection open.
 """
 
 import pytest
