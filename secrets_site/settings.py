@@ -218,7 +218,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ops.metrics.RequestMetricsMiddleware",  # outermost: counts every answer
-    "sharing.middleware.SecurityHeadersMiddleware",
+    "sharing.middleware.SecurityHeadersMiddleware",  # ahead of all that may answer
     # Before anything can read a body.
     "sharing.crosssite.CrossSiteRefusalMiddleware",
     "sharing.bodylimit.BodyLimitMiddleware",
