@@ -6,6 +6,10 @@
 # --- build: compile and install the pinned runtime into a virtualenv --------
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# msgfmt compiles the message catalogues; only the build stage needs it.
+RUN apt-get update -q \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 RUN python -m venv /venv
 COPY requirements/base.txt /tmp/base.txt
 RUN /venv/bin/pip install -r /tmp/base.txt
@@ -17,6 +21,8 @@ COPY sharing sharing
 COPY frontend frontend
 COPY ops ops
 COPY scripts/start-image.sh scripts/start-image.sh
+COPY locale locale
+RUN DJANGO_SECRET_KEY=build-only DATA_DIR=/tmp/build-data /venv/bin/python manage.py compilemessages -v 0
 # Static files are collected (hashed, compressed) at build time, never at start.
 RUN DJANGO_SECRET_KEY=build-only DATA_DIR=/tmp/build-data /venv/bin/python manage.py collectstatic --noinput -v 0
 

@@ -9,7 +9,7 @@ WORKERS ?= 2
 DATA_DIR ?= ./var
 export DATA_DIR
 
-.PHONY: run test lint format bench clean setup test-deps
+.PHONY: run test lint format bench clean setup test-deps messages compile-messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,19 @@ $(VENV)/.dev: $(VENV)/.base requirements/dev.txt
 	$(BIN)/pip install -q -r requirements/dev.txt
 	touch $@
 
-# Prepare the configured stores, the operators' database and static files.
-setup: $(VENV)/.base
+# The message catalogues (locale/*/LC_MESSAGES/*.po) compiled for Django; the
+# .mo files are built, never committed.
+compile-messages: $(VENV)/.base
+	sh scripts/install-gettext.sh
+	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv --ignore=.cache
+
+# After changing a text of the pages, the script or the API: bring every
+# catalogue up to date, then translate the new entries (README: Languages).
+messages: $(VENV)/.base
+	PYTHON=$(BIN)/python sh scripts/update-messages.sh
+
+# Prepare the configured stores, the operators' database, the catalogues and static files.
+setup: compile-messages
 	$(BIN)/python manage.py setup_storage
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
@@ -36,7 +47,7 @@ run: setup
 test-deps: $(VENV)/.dev
 	sh scripts/install-test-deps.sh
 
-test: test-deps
+test: test-deps compile-messages
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

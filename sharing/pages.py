@@ -1,9 +1,13 @@
 """The web UI's pages: static templates plus the limits in force. Never changes state."""
 
 from django.conf import settings
+from django.http import HttpResponseForbidden
 from django.shortcuts import render
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_POST, require_safe
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from sharing.services import public_limits
 
@@ -51,3 +55,30 @@ def create_page(request):
 def reveal_page(request, secret_id: str):
     # Opening a link only shows the form: link previewers must not burn secrets.
     return render(request, "secret.html", {"limits": page_limits(), "secret_id": secret_id})
+
+
+# Fetch Metadata: what a browser says about where a request comes from.
+SAME_SITE = {"same-origin", "none"}
+
+
+@csrf_exempt
+@require_POST
+def switch_language(request):
+    """The switcher's POST: keeps the choice in the language cookie and goes back to the page.
+
+    The pages' no-referrer policy makes browsers send "Origin: null" with their
+    forms, which Django's CSRF check refuses; a token would also set a cookie on
+    every page. Browsers mark where a request comes from instead, and one from
+    another site may not change the language.
+    """
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in SAME_SITE:
+        return HttpResponseForbidden()
+    return set_language(request)
+
+
+# The script's messages in the active language: the "djangojs" catalogues in
+# LOCALE_PATHS. Naming a package keeps out every other app's script messages
+# (the admin's), which would otherwise come along.
+# Compressed: Arabic travels as \u escapes, and a catalogue holds no secret
+# that compression could help reveal.
+script_catalog = gzip_page(JavaScriptCatalog.as_view(packages=["sharing"]))

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 from sharing.domain.lifecycle import FileUpload
-from sharing.errors import PayloadTooLarge
+from sharing.errors import FILE_TOO_LARGE, PayloadTooLarge
 from sharing.services import current_policy, secret_upload_begin
 
 # Room for the multipart boundaries and the small form fields beside the file.
@@ -38,7 +38,7 @@ class EncryptingUploadHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         limit = current_policy().max_file_bytes
         if content_length and content_length > limit + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(f"Files may be at most {limit} bytes.")
+            raise PayloadTooLarge(FILE_TOO_LARGE, params={"limit": limit})
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)

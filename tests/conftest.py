@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sharing.stores.handler import reset_stores
+from tests.support.catalogues import compile_stale
 
 # Servers speaking the DynamoDB and S3 protocols, Redis and PostgreSQL, and a
 # headless Chromium: each started once a session, when a test first asks; the
@@ -22,6 +23,12 @@ pytest_plugins = [
 ]
 
 FAST_SCRYPT_N = 2**10
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """Pages, script and API speak every language only with the catalogues compiled."""
+    compile_stale()
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +69,12 @@ class JSONPoster:
 @pytest.fixture
 def post_json(api):
     return JSONPoster(api)
+
+
+@pytest.fixture
+def chosen(settings):
+    """An operator's choices for the web page that no default matches."""
+    settings.LIFETIMES = [30 * 60, 12 * 3600, 2 * 86400, 5 * 86400]
+    settings.DEFAULT_LIFETIME = 2 * 86400
+    settings.DEFAULT_VIEWS = 3
+    settings.SITE_NAME = "Acme Vault"

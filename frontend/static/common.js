@@ -1,5 +1,5 @@
-// What every page shares: the page's element and limits, formatting, announcements
-// for screen readers, copy buttons, and turning API errors into plain words.
+// What every page shares: the page's element and limits, its language, formatting,
+// announcements for screen readers, copy buttons, and turning API errors into plain words.
 
 export const app = document.getElementById("app");
 export const $ = (id) => document.getElementById(id);
@@ -9,14 +9,36 @@ export const limits = Object.fromEntries(
   ),
 );
 
+/* ---------- language ---------- */
+
+// Messages come from the catalogue script (/i18n/catalog.js, Django's JavaScriptCatalog)
+// in the page's language; should it fail to load, the English originals show.
+// Every text a person reads goes through gettext or ngettext, so that
+// `makemessages -d djangojs` finds it; placeholders are %(name)s, filled by fill().
+const catalog = globalThis.django ?? {};
+export const gettext = (text) => (catalog.gettext ? catalog.gettext(text) : text);
+export const ngettext = (one, many, n) =>
+  catalog.ngettext ? catalog.ngettext(one, many, n) : n === 1 ? one : many;
+export const fill = (text, values) => text.replace(/%\((\w+)\)s/g, (_, name) => values[name]);
+// Numbers, sizes and dates in the page's language, by the browser's Intl.
+export const lang = document.documentElement.lang || "en";
+export const formatNumber = (n) => n.toLocaleString(lang);
+
 export function formatBytes(n) {
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) {
     n /= 1024;
     i += 1;
   }
-  return i === 0 ? `${n} bytes` : `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+  const digits = i > 0 && n < 10 ? 1 : 0;
+  return new Intl.NumberFormat(lang, {
+    style: "unit",
+    unit: units[i],
+    unitDisplay: i === 0 ? "long" : "short",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(n);
 }
 
 export function formatDuration(seconds) {
@@ -24,14 +46,10 @@ export function formatDuration(seconds) {
     [86400, "day"],
     [3600, "hour"],
     [60, "minute"],
+    [1, "second"],
   ];
-  for (const [size, name] of steps) {
-    if (seconds >= size && seconds % size === 0) {
-      const n = seconds / size;
-      return `${n} ${name}${n === 1 ? "" : "s"}`;
-    }
-  }
-  return `${seconds} seconds`;
+  const [size, unit] = steps.find(([size]) => seconds >= size && seconds % size === 0) ?? steps[3];
+  return new Intl.NumberFormat(lang, { style: "unit", unit, unitDisplay: "long" }).format(seconds / size);
 }
 
 export function announce(section, text) {
@@ -52,12 +70,12 @@ async function copyFrom(button) {
     // Without clipboard permission (or over plain http) fall back to the selection.
     source.select();
     if (!document.execCommand("copy")) {
-      button.textContent = "Press Ctrl+C";
+      button.textContent = gettext("Press Ctrl+C");
       return;
     }
   }
-  button.textContent = "Copied";
-  announce(button.closest("section"), "Copied to the clipboard.");
+  button.textContent = gettext("Copied");
+  announce(button.closest("section"), gettext("Copied to the clipboard."));
   clearTimeout(button.restore);
   button.restore = setTimeout(() => (button.textContent = label), 2000);
 }
@@ -77,13 +95,22 @@ export function apiErrors(status, body, headers) {
   if (errors.size) return errors;
   if (status === 429) {
     const wait = Number(headers.get("Retry-After"));
-    errors.set(null, `Too many attempts. Please try again${wait ? ` in ${formatDuration(wait)}` : " later"}.`);
+    errors.set(
+      null,
+      wait
+        ? fill(gettext("Too many attempts. Please try again in %(wait)s."), { wait: formatDuration(wait) })
+        : gettext("Too many attempts. Please try again later."),
+    );
   } else if (status === 503) {
-    errors.set(null, "The service cannot store secrets right now. Please try again in a moment.");
+    errors.set(null, gettext("The service cannot store secrets right now. Please try again in a moment."));
   } else if (status === 0) {
-    errors.set(null, "Could not reach the server. Check your connection and try again.");
+    errors.set(null, gettext("Could not reach the server. Check your connection and try again."));
   } else {
-    errors.set(null, body?.detail || `Something went wrong (error ${status}). Please try again.`);
+    // The API's detail is already in the page's language (it follows the same cookie).
+    errors.set(
+      null,
+      body?.detail || fill(gettext("Something went wrong (error %(status)s). Please try again."), { status }),
+    );
   }
   return errors;
 }

@@ -2,7 +2,7 @@
 // passphrase to send. The choices (views, lifetimes) and their defaults are
 // the operator's, rendered by the server; the limits come from the page.
 
-import { $, apiErrors, formatBytes, limits, parseJson } from "./common.js";
+import { $, apiErrors, fill, formatBytes, formatNumber, gettext, lang, limits, ngettext, parseJson } from "./common.js";
 
 const FIELDS = ["secret", "file", "view_count", "lifetime", "passphrase"];
 
@@ -22,10 +22,18 @@ export function setupCreate() {
 const kindOf = (form) => form.elements.kind.value;
 
 function showHints() {
-  $("secret-hint").textContent = `Up to ${formatBytes(limits.maxTextBytes)}.`;
-  $("file-hint").textContent = `Any kind of file up to ${formatBytes(limits.maxFileBytes)}.`;
-  $("passphrase-hint").textContent =
-    `Leave empty to get a strong random one. Your own needs at least ${limits.minPassphraseLength} characters.`;
+  $("secret-hint").textContent = fill(gettext("Up to %(size)s."), { size: formatBytes(limits.maxTextBytes) });
+  $("file-hint").textContent = fill(gettext("Any kind of file up to %(size)s."), {
+    size: formatBytes(limits.maxFileBytes),
+  });
+  $("passphrase-hint").textContent = fill(
+    ngettext(
+      "Leave empty to get a strong random one. Your own needs at least %(n)s character.",
+      "Leave empty to get a strong random one. Your own needs at least %(n)s characters.",
+      limits.minPassphraseLength,
+    ),
+    { n: formatNumber(limits.minPassphraseLength) },
+  );
 }
 
 function switchKind(form) {
@@ -62,15 +70,17 @@ function localErrors(form) {
   if (kindOf(form) === "text") {
     const text = form.elements.secret.value;
     const size = new TextEncoder().encode(text).length;
-    if (!text) errors.set("secret", "Enter the text you want to share.");
+    if (!text) errors.set("secret", gettext("Enter the text you want to share."));
     else if (size > limits.maxTextBytes) {
-      errors.set("secret", `The text is ${formatBytes(size)}; the limit is ${formatBytes(limits.maxTextBytes)}.`);
+      const sizes = { size: formatBytes(size), limit: formatBytes(limits.maxTextBytes) };
+      errors.set("secret", fill(gettext("The text is %(size)s; the limit is %(limit)s."), sizes));
     }
   } else {
     const file = form.elements.file.files[0];
-    if (!file) errors.set("file", "Choose the file you want to share.");
+    if (!file) errors.set("file", gettext("Choose the file you want to share."));
     else if (file.size > limits.maxFileBytes) {
-      errors.set("file", `The file is ${formatBytes(file.size)}; the limit is ${formatBytes(limits.maxFileBytes)}.`);
+      const sizes = { size: formatBytes(file.size), limit: formatBytes(limits.maxFileBytes) };
+      errors.set("file", fill(gettext("The file is %(size)s; the limit is %(limit)s."), sizes));
     }
   }
   return errors;
@@ -97,10 +107,14 @@ function showProgress(xhr) {
     bar.max = event.total;
     bar.value = event.loaded;
     const percent = Math.floor((event.loaded / event.total) * 100);
-    status.textContent = `${formatBytes(event.loaded)} of ${formatBytes(event.total)} sent (${percent}%)`;
+    status.textContent = fill(gettext("%(sent)s of %(total)s sent (%(percent)s)"), {
+      sent: formatBytes(event.loaded),
+      total: formatBytes(event.total),
+      percent: new Intl.NumberFormat(lang, { style: "percent" }).format(percent / 100),
+    });
   });
   xhr.upload.addEventListener("load", () => {
-    status.textContent = "Sent. Encrypting and storing…";
+    status.textContent = gettext("Sent. Encrypting and storing…");
   });
 }
 
@@ -133,23 +147,24 @@ function send(form) {
 
 async function submit(form) {
   const button = $("create-button");
+  button.dataset.label ??= button.textContent; // in the page's language, from the template
   clearErrors(form);
   const local = localErrors(form);
   if (local.size) return showErrors(form, local);
   button.disabled = true;
-  button.textContent = "Creating…";
+  button.textContent = gettext("Creating…");
   try {
     const { status, body, headers } = await send(form);
     if (status === 201 && body?.secret_id) return showResult(form, body);
     const errors = apiErrors(status, body, headers);
     if (status === 413 && !body?.fields) {
       errors.clear();
-      errors.set(kindOf(form) === "text" ? "secret" : "file", body?.detail || "This is larger than the limit.");
+      errors.set(kindOf(form) === "text" ? "secret" : "file", body?.detail || gettext("This is larger than the limit."));
     }
     showErrors(form, errors);
   } finally {
     button.disabled = false;
-    button.textContent = "Create secret link";
+    button.textContent = button.dataset.label;
     $("upload").hidden = true;
   }
 }
@@ -157,9 +172,18 @@ async function submit(form) {
 function showResult(form, body) {
   $("result-link").value = new URL(`/secret/${body.secret_id}`, location.origin).href;
   $("result-passphrase").value = body.passphrase;
-  const views = body.view_count === 1 ? "once" : `${body.view_count} times`;
-  const when = new Date(body.expires_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  $("result-terms").textContent = `It can be viewed ${views} and expires on ${when} at the latest.`;
+  const n = body.view_count;
+  const when = new Date(body.expires_at).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  $("result-terms").textContent = fill(
+    n === 1
+      ? gettext("It can be viewed once and expires on %(when)s at the latest.")
+      : ngettext(
+          "It can be viewed %(n)s time and expires on %(when)s at the latest.",
+          "It can be viewed %(n)s times and expires on %(when)s at the latest.",
+          n,
+        ),
+    { n: formatNumber(n), when },
+  );
   // The secret itself should not linger in the page once it is stored.
   form.reset();
   $("create").hidden = true;

@@ -2,9 +2,9 @@
 // the page, a file is handed to the browser as a download; either can be
 // burned before or after it is seen.
 
-import { $, apiErrors, app, formatBytes, parseJson } from "./common.js";
+import { $, apiErrors, app, fill, formatBytes, formatNumber, gettext, ngettext, parseJson } from "./common.js";
 
-const GONE = "This secret cannot be shown: it was already viewed, it expired, or the passphrase is wrong.";
+const GONE = gettext("This secret cannot be shown: it was already viewed, it expired, or the passphrase is wrong.");
 
 // The original name from Content-Disposition: filename* (RFC 5987) wins over filename.
 function filenameFrom(header) {
@@ -57,7 +57,7 @@ class RevealPage {
     this.input.removeAttribute("aria-invalid");
     const passphrase = this.input.value.trim();
     if (!passphrase) {
-      this.fail("Enter the passphrase you were sent.");
+      this.fail(gettext("Enter the passphrase you were sent."));
       return null;
     }
     for (const b of buttons) b.disabled = true;
@@ -132,7 +132,14 @@ class RevealPage {
 function viewsLeft(n) {
   $("views-left").textContent =
     n > 0
-      ? `It can be viewed ${n} more time${n === 1 ? "" : "s"}. Delete it now if nobody else needs it.`
-      : "That was the last view: the secret is now deleted from the server.";
+      ? fill(
+          ngettext(
+            "It can be viewed %(n)s more time. Delete it now if nobody else needs it.",
+            "It can be viewed %(n)s more times. Delete it now if nobody else needs it.",
+            n,
+          ),
+          { n: formatNumber(n) },
+        )
+      : gettext("That was the last view: the secret is now deleted from the server.");
   $("burn-shown").hidden = !(n > 0);
 }

@@ -12,6 +12,7 @@ from django.core.validators import (
     MinValueValidator,
     ProhibitNullCharactersValidator,
 )
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -70,7 +71,8 @@ class CreateOptionsSerializer(serializers.Serializer):
         passphrase.validators.append(
             MinLengthValidator(
                 policy.min_passphrase_length,
-                message=f"Ensure this field has at least {policy.min_passphrase_length} characters.",
+                message=gettext("Ensure this field has at least %(min)s characters.")
+                % {"min": policy.min_passphrase_length},
             )
         )
 
@@ -78,8 +80,8 @@ class CreateOptionsSerializer(serializers.Serializer):
     def _bound(field, low, high):
         field.min_value, field.max_value = low, high
         field.validators += [
-            MinValueValidator(low, message=f"Ensure this value is at least {low}."),
-            MaxValueValidator(high, message=f"Ensure this value is at most {high}."),
+            MinValueValidator(low, message=gettext("Ensure this value is at least %(min)s.") % {"min": low}),
+            MaxValueValidator(high, message=gettext("Ensure this value is at most %(max)s.") % {"max": high}),
         ]
 
 

@@ -28,7 +28,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sharing.domain import crypto
-from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound, StorageUnavailable
+from sharing.errors import (
+    FILE_TOO_LARGE,
+    InvalidInput,
+    PayloadTooLarge,
+    SecretNotFound,
+    StorageUnavailable,
+    gettext_noop,
+)
 from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord, Tally
 
 log = logging.getLogger(__name__)
@@ -70,14 +77,22 @@ class Policy:
 
     def check(self, *, view_count: int, lifetime: int | None, passphrase: str | None) -> None:
         if not 1 <= view_count <= self.max_views:
-            raise InvalidInput(f"Must be between 1 and {self.max_views}.", field="view_count")
+            raise InvalidInput(
+                gettext_noop("Must be between 1 and %(max)s."),
+                field="view_count",
+                params={"max": self.max_views},
+            )
         if lifetime is not None and not self.min_lifetime <= lifetime <= self.max_lifetime:
             raise InvalidInput(
-                f"Must be between {self.min_lifetime} and {self.max_lifetime} seconds.", field="lifetime"
+                gettext_noop("Must be between %(min)s and %(max)s seconds."),
+                field="lifetime",
+                params={"min": self.min_lifetime, "max": self.max_lifetime},
             )
         if passphrase is not None and len(passphrase) < self.min_passphrase_length:
             raise InvalidInput(
-                f"Must be at least {self.min_passphrase_length} characters.", field="passphrase"
+                gettext_noop("Must be at least %(min)s characters."),
+                field="passphrase",
+                params={"min": self.min_passphrase_length},
             )
 
 
@@ -153,7 +168,7 @@ class FileUpload:
     def write(self, data: bytes) -> None:
         if self._encryptor.size + len(data) > self._lifecycle.policy.max_file_bytes:
             self.discard()
-            raise PayloadTooLarge(f"Files may be at most {self._lifecycle.policy.max_file_bytes} bytes.")
+            raise PayloadTooLarge(FILE_TOO_LARGE, params={"limit": self._lifecycle.policy.max_file_bytes})
         sealed = self._encryptor.update(data)
         if sealed:
             self._writer.write(sealed)
@@ -233,9 +248,12 @@ class Lifecycle:
     ) -> Created:
         plaintext = text.encode("utf-8")
         if not plaintext:
-            raise InvalidInput("The secret must not be empty.", field="secret")
+            raise InvalidInput(gettext_noop("The secret must not be empty."), field="secret")
         if len(plaintext) > self.policy.max_text_bytes:
-            raise PayloadTooLarge(f"Texts may be at most {self.policy.max_text_bytes} bytes.")
+            raise PayloadTooLarge(
+                gettext_noop("Texts may be at most %(limit)s bytes."),
+                params={"limit": self.policy.max_text_bytes},
+            )
         # A clash of 95-bit random ids is not expected; drawing again keeps put-if-absent honest.
         for _ in range(3):
             secret_id = new_secret_id()

@@ -259,3 +259,18 @@ def test_a_login_posted_with_a_null_origin_is_refused(db):
     }
     assert client.post("/admin/login/", form, HTTP_ORIGIN="null").status_code == 403
     assert client.post("/admin/login/", form, HTTP_ORIGIN="http://testserver").status_code == 302
+
+
+def test_the_page_and_json_show_the_operators_choices(staff, chosen):
+    html = staff.get("/admin/ops/").content.decode()
+    assert "<td>30 minutes, 12 hours, 2 days, 5 days</td>" in html
+    assert '<th scope="row">Default lifetime</th><td>2 days</td>' in html
+    assert '<th scope="row">Default views</th><td>3</td>' in html
+    assert "<td>Acme Vault</td>" in html
+    limits = staff.get("/admin/ops/usage.json").json()["limits"]
+    assert (limits["lifetimes"], limits["default_lifetime"], limits["default_views"]) == (
+        [1800, 43200, 172800, 432000],
+        172800,
+        3,
+    )
+    assert limits["site_name"] == "Acme Vault"

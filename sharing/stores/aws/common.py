@@ -19,7 +19,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sharing.errors import StorageUnavailable
+from sharing.errors import StorageUnavailable, gettext_noop
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,9 @@ def aws_errors(action: str):
     except (BotoCoreError, ClientError) as e:
         log.warning("AWS storage failed to %s: %s", action, error_name(e))
         if isinstance(e, ClientError) and error_code(e) in THROTTLED:
-            raise StorageUnavailable("Storage is busy right now; please try again shortly.") from e
+            raise StorageUnavailable(
+                gettext_noop("Storage is busy right now; please try again shortly.")
+            ) from e
         raise StorageUnavailable() from e
 
 
