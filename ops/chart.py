@@ -14,6 +14,7 @@ import math
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
+from ops.report import FEW, FEWER_THAN_FEW
 from sharing.stores.base import COUNTERS
 
 WIDTH, HEIGHT = 760, 260
@@ -39,12 +40,21 @@ def nice_ceiling(peak: int) -> tuple[int, int]:
     raise AssertionError("unreachable")
 
 
+def drawn(value: int | str) -> float:
+    """A count as a height: one shown as "fewer than 5" stands halfway to 5, whatever it is."""
+    return FEW / 2 if value == FEWER_THAN_FEW else value
+
+
 def geometry(days: list[dict]) -> dict:
     """Everything the template places, in SVG user units."""
+    days = [
+        {**d, **{name: drawn(d[name]) for name in ("created_text", "created_file", "views")}, "shown": d}
+        for d in days
+    ]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_h
     peak = max([d["created_text"] + d["created_file"] for d in days] + [d["views"] for d in days], default=0)
-    top_value, step = nice_ceiling(peak)
+    top_value, step = nice_ceiling(math.ceil(peak))
     slot = plot_w / max(len(days), 1)
     bar_w = slot * 0.6
 

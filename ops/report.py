@@ -19,6 +19,35 @@ DAYS = 30
 LEVEL = "stored_bytes"
 LEVEL_AT_END = "stored_bytes_at_end"
 
+# On a quiet day an exact count or size tells about one secret: when it was
+# made, opened, and how large it is. Per day, counts under FEW are shown as
+# FEWER_THAN_FEW; sizes, everywhere, only to two significant figures and never
+# finer than BYTES_STEP.
+FEW = 5
+FEWER_THAN_FEW = f"fewer than {FEW}"
+BYTES_STEP = 1_000_000
+
+
+def shown_count(n: int) -> int | str:
+    return FEWER_THAN_FEW if 0 < n < FEW else n
+
+
+def shown_bytes(n: int) -> int:
+    step = max(BYTES_STEP, 10 ** (len(str(abs(n))) - 2))
+    return round(n / step) * step
+
+
+def shown_day(day: dict) -> dict:
+    """One day of the report as shown: the rule above applied to every counter."""
+    return {
+        name: shown_bytes(value)
+        if name in (LEVEL, LEVEL_AT_END)
+        else shown_count(value)
+        if name in COUNTERS
+        else value
+        for name, value in day.items()
+    }
+
 
 def usage_report() -> dict:
     usage = services.usage_counts(days=DAYS)
@@ -31,8 +60,8 @@ def usage_report() -> dict:
         level -= counts[LEVEL]
     days.reverse()
     return {
-        "totals": usage.totals,
-        "days": days,
+        "totals": {**usage.totals, LEVEL: shown_bytes(usage.totals[LEVEL])},
+        "days": [shown_day(day) for day in days],
         "labels": dict(COUNTERS),
         "backend": backend(),
         "limits": limits(),

@@ -10,7 +10,9 @@ So every test database is a file, and no test leaves a connection open.
 """
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connections
+from django.test import Client
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 def no_database_connection_left_open():
     yield
     connections.close_all()
+
+
+@pytest.fixture
+def staff(db):
+    """A client logged in as staff: may see the dashboard."""
+    user = User.objects.create_user("operator", password="operator password 1", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    return client
