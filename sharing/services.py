@@ -61,20 +61,19 @@ def lifecycle() -> Lifecycle:
     return Lifecycle(records=record_store(), blobs=blob_store(), policy=current_policy(), derive=gated_derive)
 
 
-def secret_create(
-    *,
-    text: str | None = None,
-    upload: FileUpload | None = None,
-    view_count: int = 1,
-    lifetime: int | None = None,
-    passphrase: str | None = None,
+def secret_create_text(
+    *, text: str, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
 ) -> Created:
-    """Create a text secret (``text``) or a file secret (an ``upload`` already sealed)."""
-    if upload is not None:
-        return lifecycle().create_file(
-            upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase
-        )
     return lifecycle().create_text(text=text, view_count=view_count, lifetime=lifetime, passphrase=passphrase)
+
+
+def secret_create_file(
+    *, upload: FileUpload, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
+) -> Created:
+    """Create a file secret from an ``upload`` already sealed as it arrived (``secret_upload_begin``)."""
+    return lifecycle().create_file(
+        upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase
+    )
 
 
 def secret_upload_begin() -> FileUpload:

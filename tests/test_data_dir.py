@@ -26,11 +26,11 @@ from sharing import services
 
 call_command("setup_storage", verbosity=0)
 call_command("migrate", verbosity=0, interactive=False)
-services.secret_create(text="s3cret")
+services.secret_create_text(text="s3cret")
 upload = services.secret_upload_begin()
 upload.write(b"file body")
 upload.finish(name="f.txt", content_type="text/plain")
-services.secret_create(upload=upload)
+services.secret_create_file(upload=upload)
 cache.set("anything", [1.0])
 from django.conf import settings
 from sharing.ratelimit import hit_window

@@ -106,8 +106,8 @@ def test_setup_storage_is_idempotent(isolated_stores, capsys):
 def test_sweep_command_deletes_expired_and_orphans(isolated_stores, capsys):
     past = time.time() - 10 * 86400
     with time_machine.travel(past, tick=False):
-        expired = services.secret_create(text="old", lifetime=300)
-    live = services.secret_create(text="new")
+        expired = services.secret_create_text(text="old", lifetime=300)
+    live = services.secret_create_text(text="new")
     orphan = services.secret_upload_begin()
     orphan.write(b"never finished")
     os.utime(isolated_stores / "blobs" / f"{orphan.secret_id}.partial", (past, past))

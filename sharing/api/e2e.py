@@ -22,10 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing import services
+from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from sharing.api.parsers import JSONParser
 from sharing.api.serializers import CreateOptionsSerializer, EpochDateTimeField, ErrorSerializer
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
-from sharing.api.views import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from sharing.domain import e2e
 from sharing.domain.lifecycle import ID_LENGTH
 from sharing.errors import PayloadTooLarge

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing import services
+from sharing.api.common import BAD_INPUT, TOO_LARGE, UNAVAILABLE, create_file, create_text
 from sharing.api.parsers import JSONParser, nesting_bounded
 from sharing.api.responses import file_response
 from sharing.api.serializers import (
@@ -27,7 +28,6 @@ from sharing.api.serializers import (
     TextCreateSerializer,
 )
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
-from sharing.api.views import BAD_INPUT, TOO_LARGE, UNAVAILABLE, create_secret
 from sharing.domain.lifecycle import RevealedFile
 from sharing.errors import SecretNotFound
 
@@ -74,8 +74,7 @@ class EncryptView(LegacyView):
     )
     def post(self, request):
         """Seal a text (JSON ``secret``) or a file (multipart ``file``)."""
-        serializer_class = FileCreateSerializer if "file" in request.FILES else TextCreateSerializer
-        created = create_secret(request, serializer_class)
+        created = create_file(request) if "file" in request.FILES else create_text(request)
         return Response(LegacyCreatedSerializer(created).data)
 
 

@@ -15,7 +15,9 @@ def content_disposition(name: str) -> str:
     ``attachment`` with a plain ASCII fallback name and the exact name in
     RFC 5987 form. Whatever the uploader chose (quotes, CR/LF, ``;``, ``../``,
     any script), the header stays one well-formed value and no client is
-    handed a path.
+    handed a path. (Django's ``content_disposition_header`` gives a name
+    outside ASCII only as ``filename*``, which ``curl -J`` and older clients
+    ignore; the fallback keeps such a download named.)
     """
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "secret"
     fallback = _UNSAFE_IN_FALLBACK.sub("_", name)[:150].strip(" .") or "secret"

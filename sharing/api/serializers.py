@@ -6,12 +6,7 @@ numbers the lifecycle enforces; the rules themselves live in the lifecycle.
 
 from datetime import UTC, datetime
 
-from django.core.validators import (
-    MaxValueValidator,
-    MinLengthValidator,
-    MinValueValidator,
-    ProhibitNullCharactersValidator,
-)
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -46,7 +41,30 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def redeclared(field: serializers.Field, **kwargs) -> serializers.Field:
+    """``field`` declared again with ``kwargs``; bounds passed to its constructor get DRF's validators."""
+    return type(field)(*field._args, **{**field._kwargs, **kwargs})
+
+
+def in_range(field: serializers.Field, low: int, high: int) -> serializers.Field:
+    return redeclared(
+        field,
+        min_value=low,
+        max_value=high,
+        error_messages={
+            "min_value": gettext("Ensure this value is at least %(min)s.") % {"min": low},
+            "max_value": gettext("Ensure this value is at most %(max)s.") % {"max": high},
+        },
+    )
+
+
 class CreateOptionsSerializer(serializers.Serializer):
+    """
+    The options every create takes. Their bounds are the limits in force, set
+    by ``get_fields`` each time a serializer is used, so the schema and the
+    errors (in the request's language) show the numbers the lifecycle enforces.
+    """
+
     view_count = serializers.IntegerField(default=1, help_text="How many times the secret may be viewed.")
     lifetime = serializers.IntegerField(
         required=False, help_text="Seconds the secret lives; by default the longest allowed."
@@ -59,38 +77,39 @@ class CreateOptionsSerializer(serializers.Serializer):
         help_text="Your own passphrase instead of a generated one.",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def get_fields(self):
+        fields = super().get_fields()
         policy = current_policy()
-        self._bound(self.fields["view_count"], 1, policy.max_views)
-        self._bound(self.fields["lifetime"], policy.min_lifetime, policy.max_lifetime)
-        passphrase = self.fields.get("passphrase")  # end-to-end creates have none
-        if passphrase is None:
-            return
-        passphrase.min_length = policy.min_passphrase_length
-        passphrase.validators.append(
-            MinLengthValidator(
-                policy.min_passphrase_length,
-                message=gettext("Ensure this field has at least %(min)s characters.")
-                % {"min": policy.min_passphrase_length},
+        fields["view_count"] = in_range(fields["view_count"], 1, policy.max_views)
+        fields["lifetime"] = in_range(fields["lifetime"], policy.min_lifetime, policy.max_lifetime)
+        if "passphrase" in fields:  # end-to-end creates have none
+            shortest = policy.min_passphrase_length
+            message = gettext("Ensure this field has at least %(min)s characters.") % {"min": shortest}
+            fields["passphrase"] = redeclared(
+                fields["passphrase"], min_length=shortest, error_messages={"min_length": message}
             )
-        )
+        return fields
 
-    @staticmethod
-    def _bound(field, low, high):
-        field.min_value, field.max_value = low, high
-        field.validators += [
-            MinValueValidator(low, message=gettext("Ensure this value is at least %(min)s.") % {"min": low}),
-            MaxValueValidator(high, message=gettext("Ensure this value is at most %(max)s.") % {"max": high}),
-        ]
+
+class SealedFileField(serializers.FileField):
+    """A file sealed as it uploaded (``sharing.uploads``); its value is the sealed ``FileUpload``."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upload
 
 
 class TextCreateSerializer(CreateOptionsSerializer):
-    secret = StrictCharField(trim_whitespace=False, help_text="The text to share.")
+    """Validated data: the arguments of ``services.secret_create_text``."""
+
+    secret = StrictCharField(source="text", trim_whitespace=False, help_text="The text to share.")
 
 
 class FileCreateSerializer(CreateOptionsSerializer):
-    file = serializers.FileField(allow_empty_file=True, help_text="The file to share; sealed as it uploads.")
+    """Validated data: the arguments of ``services.secret_create_file``."""
+
+    file = SealedFileField(
+        source="upload", allow_empty_file=True, help_text="The file to share; sealed as it uploads."
+    )
 
 
 class EpochDateTimeField(serializers.DateTimeField):

@@ -11,11 +11,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from sharing import services
+from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, create_file, create_text
 from sharing.api.parsers import JSONParser
 from sharing.api.responses import file_response
 from sharing.api.serializers import (
     CreatedSerializer,
-    ErrorSerializer,
     FileCreateSerializer,
     PassphraseSerializer,
     RevealedTextSerializer,
@@ -24,12 +24,6 @@ from sharing.api.serializers import (
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain.lifecycle import FILE, TEXT, RevealedFile
 
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown id, wrong passphrase, used up or expired.")
-BAD_INPUT = OpenApiResponse(
-    ErrorSerializer, description="The input is not valid; `fields` says which and why."
-)
-TOO_LARGE = OpenApiResponse(ErrorSerializer, description="The secret is over the size limit.")
-UNAVAILABLE = OpenApiResponse(ErrorSerializer, description="Storage is unavailable; try again shortly.")
 FILE_DOWNLOAD = OpenApiResponse(
     OpenApiTypes.BINARY,
     description="A file secret, as a download: Content-Disposition carries its name, "
@@ -86,16 +80,6 @@ class SecretViewSet(viewsets.ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def create_secret(request, serializer_class):
-    """The create step both route sets share: validate, then hand text or upload to the service."""
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = dict(serializer.validated_data)
-    if "file" in data:
-        return services.secret_create(upload=data.pop("file").upload, **data)
-    return services.secret_create(text=data.pop("secret"), **data)
-
-
 class TextSecretViewSet(SecretViewSet):
     """Text secrets: a password, a key, a note."""
 
@@ -107,7 +91,7 @@ class TextSecretViewSet(SecretViewSet):
     )
     def create(self, request):
         """Seal a text; answer its id and passphrase, each needed to reveal it."""
-        created = create_secret(request, TextCreateSerializer)
+        created = create_text(request)
         return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
@@ -125,5 +109,5 @@ class FileSecretViewSet(SecretViewSet):
     )
     def create(self, request):
         """Upload a file; it is encrypted chunk by chunk as it arrives."""
-        created = create_secret(request, FileCreateSerializer)
+        created = create_file(request)
         return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)

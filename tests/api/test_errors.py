@@ -136,7 +136,7 @@ def test_unexpected_error_is_a_plain_json_500_without_traceback(post_json, monke
     def crash(**kwargs):
         raise RuntimeError("secret detail that must not leak")
 
-    monkeypatch.setattr(services, "secret_create", crash)
+    monkeypatch.setattr(services, "secret_create_text", crash)
     response = post_json("/api/text/", {"secret": "s"})
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"

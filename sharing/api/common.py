@@ -1,0 +1,31 @@
+"""
+What the route sets (the resource API, the original routes, the end-to-end
+routes) share: the error answers their schema documents, and the create
+steps, each input serializer -> service.
+"""
+
+from drf_spectacular.utils import OpenApiResponse
+
+from sharing import services
+from sharing.api.serializers import ErrorSerializer, FileCreateSerializer, TextCreateSerializer
+from sharing.domain.lifecycle import Created
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown id, wrong passphrase, used up or expired.")
+BAD_INPUT = OpenApiResponse(
+    ErrorSerializer, description="The input is not valid; `fields` says which and why."
+)
+TOO_LARGE = OpenApiResponse(ErrorSerializer, description="The secret is over the size limit.")
+UNAVAILABLE = OpenApiResponse(ErrorSerializer, description="Storage is unavailable; try again shortly.")
+
+
+def create_text(request) -> Created:
+    serializer = TextCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return services.secret_create_text(**serializer.validated_data)
+
+
+def create_file(request) -> Created:
+    # The file was sealed as it uploaded; the serializer hands over that upload.
+    serializer = FileCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return services.secret_create_file(**serializer.validated_data)
