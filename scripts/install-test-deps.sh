@@ -3,7 +3,7 @@
 # idempotent script that caches what it fetches under .cache/.
 set -eu
 cd "$(dirname "$0")/.."
-for part in scripts/install-gettext.sh scripts/install-aws-servers.sh scripts/install-shared-servers.sh scripts/install-browser.sh; do
+for part in scripts/install-gettext.sh scripts/install-js-deps.sh scripts/install-aws-servers.sh scripts/install-shared-servers.sh scripts/install-browser.sh; do
     if [ -f "$part" ]; then
         sh "$part"
     fi

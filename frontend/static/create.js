@@ -171,6 +171,7 @@ async function submit(form) {
 
 function showResult(form, body) {
   $("result-link").value = new URL(`/secret/${body.secret_id}`, location.origin).href;
+  showQr($("result-link").value);
   $("result-passphrase").value = body.passphrase;
   const n = body.view_count;
   const when = new Date(body.expires_at).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
@@ -191,7 +192,30 @@ function showResult(form, body) {
   $("result-title").focus();
 }
 
+// Loaded only now: most visits never need the encoder.
+async function showQr(link) {
+  const figure = $("result-qr");
+  const box = $("result-qr-code");
+  try {
+    const { qrSvg } = await import("./qr.js");
+    const svg = qrSvg(link);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", box.dataset.label);
+    box.replaceChildren(svg);
+  } catch {
+    // No code (a link too long to encode, a module that did not load): the link is still there.
+    return;
+  }
+  // Whatever follows the # travels with the link; if the passphrase is there, so is the secret.
+  const withPassphrase = new URL(link).hash.length > 1;
+  $("qr-link-only").hidden = withPassphrase;
+  $("qr-with-passphrase").hidden = !withPassphrase;
+  figure.hidden = false;
+}
+
 function startAgain(form) {
+  $("result-qr").hidden = true;
+  $("result-qr-code").replaceChildren();
   $("result-link").value = "";
   $("result-passphrase").value = "";
   $("result").hidden = true;
