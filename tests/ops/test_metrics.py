@@ -149,7 +149,7 @@ def test_every_worker_answers_with_the_whole_machines_numbers():
             assert set(pool.map(health, range(calls))) == {200}
         metrics_dir = os.path.join(server.data_dir, "metrics")
         writers = {re.sub(r"\D", "", name) for name in os.listdir(metrics_dir) if name.startswith("counter_")}
-        assert len(writers) >= 2, "the load should have reached several workers"
+        assert len(writers) >= 2, f"the load should have reached several workers: {writers}"
 
         def healthz_count() -> float:
             answer = send(server.url + "/metrics", method="GET", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -163,7 +163,8 @@ def test_every_worker_answers_with_the_whole_machines_numbers():
             )
 
         # Whichever worker answers the scrape, it reports all of them.
-        assert {healthz_count() for _ in range(12)} == {calls}
+        counts = [healthz_count() for _ in range(12)]
+        assert set(counts) == {calls}, (counts, sorted(os.listdir(metrics_dir)))
         # A worker killed outright: its counts stay, its live gauges go, a new worker takes its place.
         victim = server.worker_pids()[0]
         os.kill(victim, signal.SIGKILL)
@@ -172,7 +173,8 @@ def test_every_worker_answers_with_the_whole_machines_numbers():
             victim in server.worker_pids() or len(server.worker_pids()) < 3
         ) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert {healthz_count() for _ in range(6)} == {calls}
+        counts = [healthz_count() for _ in range(6)]
+        assert set(counts) == {calls}, (counts, sorted(os.listdir(metrics_dir)))
         assert not [
             name for name in os.listdir(metrics_dir) if name.endswith(f"_{victim}.db") and "live" in name
         ]
