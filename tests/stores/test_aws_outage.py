@@ -20,30 +20,6 @@ pytestmark = pytest.mark.slow
 QUICK = 8
 
 
-@pytest.fixture
-def aws_settings(aws_env, settings):
-    env = aws_env
-    settings.SECRETS_STORES = {
-        "records": {
-            "BACKEND": "sharing.stores.aws.DynamoRecordStore",
-            "OPTIONS": {
-                "table": env["DYNAMO_TABLE"],
-                "region": env["AWS_REGION"],
-                "endpoint_url": env["AWS_ENDPOINT_URL_DYNAMODB"],
-            },
-        },
-        "blobs": {
-            "BACKEND": "sharing.stores.aws.S3BlobStore",
-            "OPTIONS": {
-                "bucket": env["S3_BUCKET"],
-                "region": env["AWS_REGION"],
-                "endpoint_url": env["AWS_ENDPOINT_URL_S3"],
-            },
-        },
-    }
-    return settings
-
-
 def provision(env) -> None:
     records, blobs = make_stores(env)
     records.setup()

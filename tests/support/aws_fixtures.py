@@ -64,3 +64,28 @@ def make_stores(env: dict, **blob_options):
         **blob_options,
     )
     return records, blobs
+
+
+@pytest.fixture
+def aws_settings(aws_env, settings):
+    """Django's settings pointing the service's stores at the session's servers."""
+    env = aws_env
+    settings.SECRETS_STORES = {
+        "records": {
+            "BACKEND": "sharing.stores.aws.DynamoRecordStore",
+            "OPTIONS": {
+                "table": env["DYNAMO_TABLE"],
+                "region": env["AWS_REGION"],
+                "endpoint_url": env["AWS_ENDPOINT_URL_DYNAMODB"],
+            },
+        },
+        "blobs": {
+            "BACKEND": "sharing.stores.aws.S3BlobStore",
+            "OPTIONS": {
+                "bucket": env["S3_BUCKET"],
+                "region": env["AWS_REGION"],
+                "endpoint_url": env["AWS_ENDPOINT_URL_S3"],
+            },
+        },
+    }
+    return settings
