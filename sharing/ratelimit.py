@@ -29,12 +29,12 @@ import os
 import random
 import secrets
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from sharing.errors import StorageUnavailable
 from sharing.privatefiles import FILE_MODE, private_dir, private_file
+from sharing.sqlite import ConnectionPerThread
 
 
 class HitWindow:
@@ -114,13 +114,9 @@ class SQLiteHitWindow(HitWindow):
     def __init__(self, path: str | os.PathLike, *, timeout: float = 10.0):
         self.path = Path(path)
         self.timeout = timeout
-        self._local = threading.local()
+        self._connections = ConnectionPerThread(self._open)
 
-    def _connect(self) -> sqlite3.Connection:
-        # One connection per thread and process; never one inherited across fork().
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid == os.getpid():
-            return db
+    def _open(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
         # Setting up happens under a lock beside the file: switching to WAL can
         # fail at once with "database is locked", without waiting, when workers
@@ -137,13 +133,12 @@ class SQLiteHitWindow(HitWindow):
             os.close(fd)  # releases the lock
         # A hit lost to a power cut only lets one more request through.
         db.execute("PRAGMA synchronous=NORMAL")
-        self._local.db, self._local.pid = db, os.getpid()
         return db
 
     def hit(self, key: str, *, limit: int, window: float) -> float | None:
         now = time.time()
         try:
-            db = self._connect()
+            db = self._connections.get()
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
@@ -166,10 +161,7 @@ class SQLiteHitWindow(HitWindow):
         return wait
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid == os.getpid():
-            db.close()
-        self._local = threading.local()
+        self._connections.close()
 
 
 @functools.cache

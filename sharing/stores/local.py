@@ -15,13 +15,13 @@ import contextlib
 import datetime
 import os
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
 from sharing.privatefiles import private_dir, private_file
+from sharing.sqlite import ConnectionPerThread
 from sharing.stores.base import (
     BlobNotFound,
     BlobStore,
@@ -68,14 +68,9 @@ class SQLiteRecordStore(RecordStore):
         super().__init__()
         self.path = Path(path)
         self.timeout = timeout
-        self._local = threading.local()
+        self._connections = ConnectionPerThread(self._open)
 
-    def _connect(self) -> sqlite3.Connection:
-        # One connection per thread and per process: a connection inherited
-        # across fork() must never be used by the child.
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid == os.getpid():
-            return db
+    def _open(self) -> sqlite3.Connection:
         # SQLite gives its -wal and -shm files the database file's mode.
         private_dir(self.path.parent)
         private_file(self.path)
@@ -84,13 +79,12 @@ class SQLiteRecordStore(RecordStore):
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(_SCHEMA)
-        self._local.db, self._local.pid = db, os.getpid()
         return db
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
-            db = self._connect()
+            db = self._connections.get()
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -105,7 +99,7 @@ class SQLiteRecordStore(RecordStore):
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         try:
-            return self._connect().execute(sql, params).fetchall()
+            return self._connections.get().execute(sql, params).fetchall()
         except sqlite3.Error as e:
             raise StorageUnavailable() from e
 
@@ -225,10 +219,7 @@ class SQLiteRecordStore(RecordStore):
             raise StorageUnavailable() from e
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None and self._local.pid == os.getpid():
-            db.close()
-        self._local = threading.local()
+        self._connections.close()
 
 
 class _FileBlobWriter(BlobWriter):
