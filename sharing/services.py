@@ -88,7 +88,7 @@ def secret_burn(*, secret_id: str, passphrase: str, kind: str | None = None) -> 
     lifecycle().burn(secret_id=secret_id, passphrase=passphrase, kind=kind)
 
 
-def secrets_sweep(*, grace_seconds: int) -> tuple[int, int]:
+def secret_sweep(*, grace_seconds: int) -> tuple[int, int]:
     return lifecycle().sweep(grace_seconds=grace_seconds)
 
 
@@ -103,7 +103,7 @@ def stores_check() -> None:
     blob_store().check()
 
 
-def storage_setup() -> None:
+def stores_setup() -> None:
     record_store().setup()
     blob_store().setup()
 

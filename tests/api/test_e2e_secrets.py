@@ -270,7 +270,7 @@ def test_the_sweep_removes_expired_end_to_end_files(api, post_json):
     with time_machine.travel(1_900_000_000, tick=False) as traveller:
         create_file(api, post_json("/api/e2e/", {}).json(), b"x" * 100, lifetime=300)
         traveller.shift(301)
-        assert services.secrets_sweep(grace_seconds=10**9) == (1, 0)
+        assert services.secret_sweep(grace_seconds=10**9) == (1, 0)
     assert list(blob_store().list_ids(older_than=2**40)) == []
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from sharing.services import secrets_sweep
+from sharing.services import secret_sweep
 
 
 class Command(BaseCommand):
@@ -15,5 +15,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, grace, **options):
-        records, blobs = secrets_sweep(grace_seconds=grace)
+        records, blobs = secret_sweep(grace_seconds=grace)
         self.stdout.write(f"Deleted {records} expired secrets and {blobs} orphan blobs.")
