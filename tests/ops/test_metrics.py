@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from sharing import metrics
@@ -136,10 +137,27 @@ def test_store_failures_are_counted_and_normal_results_are_not():
     assert (errors._value.get(), misses._value.get()) == (before[0] + 1, before[1])
 
 
+def healthz_answers_by_worker(metrics_dir) -> dict[int, float]:
+    """Each worker's own count of /healthz answers, read from the file it writes."""
+    counts = {}
+    for name in os.listdir(metrics_dir):
+        if name.startswith("counter_"):
+            pid = int(re.sub(r"\D", "", name))
+            for key, number, *_ in MmapedDict.read_all_values_from_file(os.path.join(metrics_dir, name)):
+                if '"/healthz"' in key and key.startswith('["pysecrets_http_requests"'):
+                    counts[pid] = counts.get(pid, 0) + number
+    return counts
+
+
 @pytest.mark.slow
-def test_every_worker_answers_with_the_whole_machines_numbers():
-    env = {"METRICS_TOKEN": TOKEN}
-    with GunicornServer(env=env, workers=3) as server:
+def test_every_worker_answers_with_the_whole_machines_numbers(tmp_path):
+    data_dir = tmp_path / "data"
+    stale = data_dir / "metrics" / "counter_999999.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by a previous run")
+    with GunicornServer(env={"METRICS_TOKEN": TOKEN}, workers=3, data_dir=str(data_dir)) as server:
+        metrics_dir = data_dir / "metrics"
+        assert not stale.exists(), "numbers of a previous run are dropped at start"
         calls = 60
 
         def health(_):
@@ -147,9 +165,9 @@ def test_every_worker_answers_with_the_whole_machines_numbers():
 
         with concurrent.futures.ThreadPoolExecutor(12) as pool:
             assert set(pool.map(health, range(calls))) == {200}
-        metrics_dir = os.path.join(server.data_dir, "metrics")
-        writers = {re.sub(r"\D", "", name) for name in os.listdir(metrics_dir) if name.startswith("counter_")}
-        assert len(writers) >= 2, f"the load should have reached several workers: {writers}"
+        by_worker = healthz_answers_by_worker(metrics_dir)
+        assert sum(by_worker.values()) == calls
+        assert len(by_worker) >= 2, f"the load should have reached several workers: {by_worker}"
 
         def healthz_count() -> float:
             answer = send(server.url + "/metrics", method="GET", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -164,17 +182,30 @@ def test_every_worker_answers_with_the_whole_machines_numbers():
 
         # Whichever worker answers the scrape, it reports all of them.
         counts = [healthz_count() for _ in range(12)]
-        assert set(counts) == {calls}, (counts, sorted(os.listdir(metrics_dir)))
+        assert set(counts) == {calls}, (counts, by_worker)
+
         # A worker killed outright: its counts stay, its live gauges go, a new worker takes its place.
-        victim = server.worker_pids()[0]
+        def guess(_):
+            return send(
+                server.url + "/api/secrets/AAAAAAAAAAAAAAAA/reveal/", {"passphrase": "a guess, derived"}
+            )
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            assert {answer.status for answer in pool.map(guess, range(12))} == {404}
+        gauged = {int(re.sub(r"\D", "", name)) for name in os.listdir(metrics_dir) if "livesum" in name}
+        victim = next(pid for pid in server.worker_pids() if pid in gauged)
         os.kill(victim, signal.SIGKILL)
+
+        def settled() -> bool:
+            live = [
+                name for name in os.listdir(metrics_dir) if "live" in name and name.endswith(f"_{victim}.db")
+            ]
+            pids = server.worker_pids()
+            return victim not in pids and len(pids) == 3 and not live
+
         deadline = time.monotonic() + 20
-        while (
-            victim in server.worker_pids() or len(server.worker_pids()) < 3
-        ) and time.monotonic() < deadline:
+        while not settled() and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert settled(), sorted(os.listdir(metrics_dir))
         counts = [healthz_count() for _ in range(6)]
-        assert set(counts) == {calls}, (counts, sorted(os.listdir(metrics_dir)))
-        assert not [
-            name for name in os.listdir(metrics_dir) if name.endswith(f"_{victim}.db") and "live" in name
-        ]
+        assert set(counts) == {calls}, (counts, healthz_answers_by_worker(metrics_dir))
