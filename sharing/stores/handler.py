@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
+from sharing.faults import with_fault_points
 from sharing.metrics import instrument_store
 from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore
 
@@ -38,6 +39,7 @@ def _build(role: str):
         store = cls(**options)
     except (TypeError, ValueError) as e:
         raise ImproperlyConfigured(f"{where}: bad OPTIONS for {path!r}: {e}") from e
+    store = with_fault_points(store, ROLES[role], role)  # the store itself unless a crash test asks
     return instrument_store(store, ROLES[role], normal=(RecordExists, BlobNotFound))
 
 
