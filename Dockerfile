@@ -34,6 +34,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DATA_DIR=/data \
     PORT=8000 \
     WORKERS=2 \
+    THREADS=32 \
     SETUP_STORAGE=False
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin pysecrets \
     && mkdir /data && chown pysecrets /data && chmod 700 /data

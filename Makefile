@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-WORKERS ?= 2
 DATA_DIR ?= ./var
 export DATA_DIR
 
@@ -40,8 +39,9 @@ setup: compile-messages
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 
+# gunicorn.conf.py reads WORKERS (default: one per core), THREADS (32 a worker) and GUNICORN_TIMEOUT.
 run: setup
-	$(BIN)/gunicorn --config secrets_site/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) secrets_site.wsgi
+	$(BIN)/gunicorn --config secrets_site/gunicorn.conf.py --bind 127.0.0.1:$(PORT) secrets_site.wsgi
 
 # Servers and browser the suite drives (each script is idempotent and caches).
 test-deps: $(VENV)/.dev

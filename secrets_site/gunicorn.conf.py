@@ -1,15 +1,35 @@
 """
-gunicorn settings; the command line (Makefile, Dockerfile) sets bind and workers.
+gunicorn settings; the command line (Makefile, Dockerfile) sets the bind address.
 
-Sync workers: each request that derives a key holds one core for ~100 ms, so
-one worker per core keeps derivations from queueing on each other.
+Threaded workers (gthread, closing connections off the main loop:
+secrets_site/gunicorn_worker.py): WORKERS processes (one per core by default), each
+serving up to THREADS requests at once. A request spends most of its life
+waiting on a client (a file at 100 KB/s takes a minute), a disk or a store,
+not on a core, so a slow client holds one thread, never a whole worker, and
+everything else keeps being answered. What does need a core, key stretching,
+passes the per-machine derivation gate (sharing.kdfgate), so more threads
+never mean more scrypt runs at once, nor their memory.
+
+The worker timeout watches each worker's main loop, which keeps beating while
+its threads stream: a transfer may run as long as it needs, and only a worker
+that stops answering is restarted.
 """
 
 import os
 
+
+def _whole(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default))
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"{name} is {value!r}; set it to a whole number of at least 1.")
+    return int(value)
+
+
 wsgi_app = "secrets_site.wsgi"
-worker_class = "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))  # a 1 GiB upload on a slow link
+worker_class = "secrets_site.gunicorn_worker.ClosingThreadWorker"  # gthread, see there
+workers = _whole("WORKERS", len(os.sched_getaffinity(0)))  # the cores this process may use
+threads = _whole("THREADS", 32)
+timeout = _whole("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 # Secret ids travel in paths: the access log shows them as short keyed hashes.
 logger_class = "secrets_site.gunicorn_logging.RedactingLogger"

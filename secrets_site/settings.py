@@ -317,10 +317,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "secrets_site.staticstorage.StaticFilesStorage"},
 }
 
-# Uploads: files go through sharing.uploads, which encrypts each chunk as it
-# arrives, so plaintext is never spooled to a temporary file. JSON bodies may
-# carry a text of MAX_TEXT_BYTES escaped as \uXXXX (6 bytes a byte) plus fields.
-FILE_UPLOAD_HANDLERS = ["sharing.uploads.EncryptingUploadHandler"]
+# Uploads: only the routes that create a file secret accept one, through
+# sharing.uploads, which encrypts each chunk as it arrives, so plaintext is
+# never spooled to a temporary file. Anywhere else (the admin's forms, say) a
+# file in a multipart body is read and dropped: no handler keeps it.
+# JSON bodies may carry a text of MAX_TEXT_BYTES escaped as \uXXXX (6 bytes a
+# byte) plus fields.
+FILE_UPLOAD_HANDLERS: list[str] = []
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TEXT_BYTES * 6 + 64 * 1024
 
 REST_FRAMEWORK = {
@@ -331,11 +334,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "sharing.api.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON unless a view says otherwise: the create routes add sealed multipart.
+    "DEFAULT_PARSER_CLASSES": ["sharing.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "sharing.api.errors.exception_handler",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "sharing.api.openapi.AutoSchema",

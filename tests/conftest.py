@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.support.lifecycle",
     "tests.support.operators_db",
     "tests.support.shared_fixtures",
+    "tests.support.uploads",
 ]
 
 FAST_SCRYPT_N = 2**10

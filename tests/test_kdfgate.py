@@ -1,7 +1,8 @@
-"""The derivation cap holds across processes."""
+"""The derivation cap holds across processes, across threads, and across both at once."""
 
 import multiprocessing
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sharing.kdfgate import DerivationGate
 from tests.support.crowd import all_at_once
@@ -30,6 +31,27 @@ def run_crowd(gate, crowd=8, seconds=0.15):
 def test_no_more_than_slots_derive_at_once(tmp_path):
     spans = run_crowd(DerivationGate(tmp_path, slots=2))
     assert most_at_once(spans) == 2
+
+
+def _hold_in_threads(gate, threads, seconds):
+    # Threads of one process share the lock files' open descriptions, so flock
+    # alone would let them all in at once.
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda _: _hold(gate, seconds), range(threads)))
+
+
+def test_threads_of_one_process_are_capped(tmp_path):
+    spans = _hold_in_threads(DerivationGate(tmp_path, slots=2), threads=6, seconds=0.1)
+    assert most_at_once(spans) == 2
+
+
+def test_processes_and_their_threads_are_capped_together(tmp_path):
+    # Monotonic time is one clock for every process on the machine, so the spans compare.
+    gate = DerivationGate(tmp_path, slots=3)
+    crowds = all_at_once(_hold_in_threads, (gate, 4, 0.08), 4)
+    spans = [span for crowd in crowds for span in crowd]
+    assert len(spans) == 16
+    assert most_at_once(spans) == 3
 
 
 def test_one_slot_serialises(tmp_path):

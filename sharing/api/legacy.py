@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from sharing.api.serializers import (
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain.lifecycle import RevealedFile
 from sharing.errors import SecretNotFound
+from sharing.uploads import SealingMultiPartParser
 
 
 class LegacyJSONRenderer(JSONRenderer):
@@ -61,12 +62,14 @@ class JSONWhateverTheTypeParser(BaseParser):
 
 class LegacyView(APIView):
     renderer_classes = [LegacyJSONRenderer]
-    parser_classes = [JSONParser, MultiPartParser, JSONWhateverTheTypeParser]
+    parser_classes = [JSONParser, JSONWhateverTheTypeParser]
 
 
 @extend_schema(tags=["original API"])
 class EncryptView(LegacyView):
     throttle_classes = [CreateRateThrottle]
+    # Only a create takes a file, sealed as it arrives.
+    parser_classes = [JSONParser, SealingMultiPartParser, JSONWhateverTheTypeParser]
 
     @extend_schema(
         request={"application/json": TextCreateSerializer, "multipart/form-data": FileCreateSerializer},

@@ -7,7 +7,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from sharing import services
@@ -23,6 +22,7 @@ from sharing.api.serializers import (
 )
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain.lifecycle import FILE, TEXT, RevealedFile
+from sharing.uploads import SealingMultiPartParser
 
 FILE_DOWNLOAD = OpenApiResponse(
     OpenApiTypes.BINARY,
@@ -57,7 +57,7 @@ class SecretViewSet(viewsets.ViewSet):
             503: UNAVAILABLE,
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def reveal(self, request, secret_id=None):
         """Take one view of the secret. The last view deletes it."""
         serializer = PassphraseSerializer(data=request.data)
@@ -71,7 +71,7 @@ class SecretViewSet(viewsets.ViewSet):
         request=PassphraseSerializer,
         responses={204: None, 400: BAD_INPUT, 404: NOT_FOUND, 503: UNAVAILABLE},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def burn(self, request, secret_id=None):
         """Delete the secret now, whatever views or time it had left."""
         serializer = PassphraseSerializer(data=request.data)
@@ -100,8 +100,9 @@ class FileSecretViewSet(SecretViewSet):
 
     kind = FILE
 
-    # Creation is an upload; reveal and burn take JSON like the rest of the API.
-    parser_classes = [MultiPartParser, JSONParser]
+    # Creation is an upload, sealed as it arrives; reveal and burn take JSON
+    # only (their own parser_classes), so a file sent to them is never stored.
+    parser_classes = [SealingMultiPartParser, JSONParser]
 
     @extend_schema(
         request={"multipart/form-data": FileCreateSerializer},
