@@ -88,3 +88,28 @@ def test_schema_is_rendered_once_per_format_and_limits(api, settings, monkeypatc
     settings.MAX_VIEWS = 8
     changed = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert changed["components"]["schemas"]["TextCreateRequest"]["properties"]["view_count"]["maximum"] == 8
+
+
+def test_threads_asking_for_the_schema_at_once_build_it_once(settings, monkeypatch):
+    # Threaded workers: requests for a schema not yet built arrive together.
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.test import APIClient
+
+    built = []
+    real = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: built.append(1) or real(self, **kw))
+    settings.MAX_VIEWS = 9  # limits no other test uses, so nothing is cached yet
+    start = Barrier(4)
+
+    def fetch(_):
+        start.wait()
+        return APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(fetch, range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.content for a in answers}) == 1
+    assert len(built) == 1
