@@ -132,9 +132,9 @@ def reveals_left(url: str, scenario: Scenario, created: dict) -> int:
 SWEEP_THEN_ORPHANS = """
 import time
 from sharing.domain.lifecycle import is_secret_id
-from sharing.services import secrets_sweep
+from django.core.management import call_command
 from sharing.stores.handler import blob_store, record_store
-secrets_sweep(grace_seconds=0)
+call_command("sweep", "--grace", "0")
 now = time.time()
 ids = [i for i in blob_store().list_ids(older_than=now + 60) if is_secret_id(i)]
 print(sum(1 for i in ids if record_store().get(i, now=now) is None))
