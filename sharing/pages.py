@@ -42,8 +42,9 @@ def page_limits() -> dict:
 
 
 def site(request) -> dict:
-    """Context processor: the operator's name for the site, on every page."""
-    return {"site_name": settings.SITE_NAME}
+    """Context processor: the operator's name for the site, and the languages offered, on every page."""
+    # Not get_available_languages: it translates the names into the page's language.
+    return {"site_name": settings.SITE_NAME, "languages": settings.LANGUAGES}
 
 
 @require_safe

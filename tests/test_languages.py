@@ -113,6 +113,15 @@ def test_pages_declare_their_language_and_direction(api, language, direction):
     )
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_switcher_names_each_language_in_its_own_words(api, language):
+    html = page(api, "/", language)
+    names = re.findall(
+        r'<button type="submit" name="language" value="(\w+)" lang="\1"[^>]*>([^<]+)</button>', html
+    )
+    assert names == list(settings.LANGUAGES)
+
+
 def test_accept_language_picks_the_best_offered_language(api):
     assert '<html lang="fr"' in page(api, "/", "it;q=1, fr-CA;q=0.8, de;q=0.5")
     assert '<html lang="en"' in page(api, "/", "ja, zh")

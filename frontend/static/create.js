@@ -97,21 +97,29 @@ function choices(form) {
   return values;
 }
 
-function showProgress(xhr) {
+function showProgress(xhr, size) {
   const bar = $("upload-progress");
   const status = $("upload-status");
+  let told = -1;
+  // The status is a live region: it speaks at every tenth, not at every event.
+  const tell = (loaded, total) => {
+    const tenth = Math.floor((loaded / total) * 10);
+    if (tenth === told) return;
+    told = tenth;
+    status.textContent = fill(gettext("%(sent)s of %(total)s sent (%(percent)s)"), {
+      sent: formatBytes(loaded),
+      total: formatBytes(total),
+      percent: new Intl.NumberFormat(lang, { style: "percent" }).format(tenth / 10),
+    });
+  };
   $("upload").hidden = false;
   bar.value = 0;
+  tell(0, size || 1);
   xhr.upload.addEventListener("progress", (event) => {
     if (!event.lengthComputable) return;
     bar.max = event.total;
     bar.value = event.loaded;
-    const percent = Math.floor((event.loaded / event.total) * 100);
-    status.textContent = fill(gettext("%(sent)s of %(total)s sent (%(percent)s)"), {
-      sent: formatBytes(event.loaded),
-      total: formatBytes(event.total),
-      percent: new Intl.NumberFormat(lang, { style: "percent" }).format(percent / 100),
-    });
+    tell(event.loaded, event.total);
   });
   xhr.upload.addEventListener("load", () => {
     status.textContent = gettext("Sent. Encrypting and storing…");
@@ -133,7 +141,7 @@ function send(form) {
     // Text fields first: the server reads them before the file streams in.
     for (const [key, value] of Object.entries(values)) body.append(key, value);
     body.append("file", form.elements.file.files[0]);
-    showProgress(xhr);
+    showProgress(xhr, form.elements.file.files[0].size);
   }
   xhr.setRequestHeader("Accept", "application/json");
   xhr.responseType = "text";

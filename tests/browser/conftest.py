@@ -4,6 +4,9 @@ session's Chromium (``browser``, ``artifacts`` and ``shoot``, from
 tests.support.browser).
 """
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.support.server import GunicornServer
@@ -82,3 +85,14 @@ def reveal_by_api(http):
 @pytest.fixture(scope="session")
 def viewports():
     return VIEWPORTS
+
+
+@pytest.fixture(scope="session")
+def node_modules():
+    """What the tests inject into pages (axe-core, jsQR), as package-lock.json pins them.
+
+    The same idempotent step `make test` runs, so a test run on its own finds them too.
+    """
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(["sh", "scripts/install-js-deps.sh"], cwd=root, check=True)
+    return root / "node_modules"

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-JSQR = Path(__file__).resolve().parents[2] / "node_modules" / "jsqr" / "dist" / "jsQR.js"
 VENDORED = Path(__file__).resolve().parents[2] / "frontend" / "static" / "vendor"
 
 # Reads a PNG (as a data: URL, which the page's policy allows for images) with jsQR.
@@ -23,15 +22,15 @@ SCAN = """async (url) => {
 }"""
 
 
-def scan(page, locator):
+def scan(page, locator, node_modules):
     png = locator.screenshot()
     # Through the debugging protocol, so the reader needs no exception from the page's policy.
     # A statement first: Playwright would call a script that reads as one function expression.
-    page.evaluate("'use strict';\n" + JSQR.read_text())
+    page.evaluate("'use strict';\n" + (node_modules / "jsqr" / "dist" / "jsQR.js").read_text())
     return page.evaluate(SCAN, "data:image/png;base64," + base64.b64encode(png).decode())
 
 
-def test_the_code_scans_back_to_the_link_and_says_what_it_holds(page, base_url):
+def test_the_code_scans_back_to_the_link_and_says_what_it_holds(page, base_url, node_modules):
     requests = []
     page.goto("/")
     page.on("request", lambda request: requests.append(request.url))
@@ -42,7 +41,7 @@ def test_the_code_scans_back_to_the_link_and_says_what_it_holds(page, base_url):
     link = page.get_by_label("Link", exact=True).input_value()
     expect(page.get_by_text("It holds the link only: send the passphrase separately.")).to_be_visible()
     expect(page.get_by_text("anyone who scans it can open the secret")).to_be_hidden()
-    assert scan(page, code) == link
+    assert scan(page, code, node_modules) == link
     # Drawn here: besides the create call, only this site's static files were fetched (the encoder's modules).
     assert all(url.startswith(base_url) for url in requests)
     fetched = [url.removeprefix(base_url) for url in requests if "/api/" not in url]
@@ -60,7 +59,7 @@ def test_the_code_is_gone_when_sharing_another(page):
     expect(page.locator("#result-qr svg")).to_have_count(0)
 
 
-def test_the_vendored_encoder_is_the_pinned_package_unchanged():
-    package = Path(__file__).resolve().parents[2] / "node_modules" / "uqr"
+def test_the_vendored_encoder_is_the_pinned_package_unchanged(node_modules):
+    package = node_modules / "uqr"
     assert (VENDORED / "uqr.js").read_bytes() == (package / "dist" / "index.mjs").read_bytes()
     assert (VENDORED / "uqr.LICENSE.txt").read_bytes() == (package / "LICENSE").read_bytes()
