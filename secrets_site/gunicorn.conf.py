@@ -38,5 +38,8 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# /metrics summed over every worker (prometheus_client's multiprocess mode).
-from secrets_site.gunicorn_metrics import child_exit, on_starting  # noqa: E402, F401
+# /metrics summed over every worker (prometheus_client's multiprocess mode),
+# and a control socket of this instance's own.
+from secrets_site.gunicorn_instance import child_exit, data_dir, on_starting  # noqa: E402, F401
+
+control_socket = str(data_dir() / "gunicorn.ctl")

@@ -7,7 +7,7 @@ client sends or stores: no secret id, no size of one secret, no content. A
 histogram of durations is the only per-request figure, and it is bucketed.
 
 Under gunicorn every worker writes its numbers to files in DATA_DIR/metrics
-(prometheus_client's multiprocess mode, set up by secrets_site/gunicorn_metrics.py
+(prometheus_client's multiprocess mode, set up by secrets_site/gunicorn_instance.py
 before the workers start), and /metrics sums them, so any worker answering a
 scrape reports the whole machine. Elsewhere (tests, manage.py) numbers stay in
 the process.
@@ -22,7 +22,7 @@ import time
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # set by secrets_site/gunicorn_metrics.py
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # set by secrets_site/gunicorn_instance.py
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(

@@ -51,12 +51,14 @@ def fleet(aws_env, shared_servers):
         # One-off steps of a first start, on one machine (README: Running on many machines).
         first.manage("migrate", "--noinput", "-v", "0")
         first.manage("shell", "-c", CREATE_ADMIN)
+        for machine in machines:  # both at once, as a fleet starts
+            machine.spawn()
         for machine in machines:
-            machine.start()
+            machine.wait_ready(timeout=60)
         yield machines
     finally:
         for machine in machines:
-            machine.stop()
+            machine.__exit__(None, None, None)  # stopped, and its DATA_DIR removed
 
 
 CREATE_ADMIN = (
@@ -182,6 +184,11 @@ def test_an_operator_logged_in_on_one_sees_the_dashboard_on_the_other(fleet):
     # A stranger on b is sent to the login page.
     with urllib.request.urlopen(b.url + "/admin/ops/", timeout=30) as page:
         assert "/admin/login/" in page.url
+
+
+def test_each_instance_keeps_its_own_control_socket(fleet):
+    sockets = {os.path.join(machine.data_dir, "gunicorn.ctl") for machine in fleet}
+    assert len(sockets) == 2 and all(os.path.exists(path) for path in sockets)
 
 
 def test_sigkill_one_machine_mid_traffic_and_the_other_serves_every_secret(fleet):

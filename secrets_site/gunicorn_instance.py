@@ -1,5 +1,10 @@
 """
-gunicorn server hooks for /metrics under several workers (secrets_site/gunicorn.conf.py).
+What one gunicorn instance keeps in its own DATA_DIR (secrets_site/gunicorn.conf.py):
+its control socket, and its workers' metrics files.
+
+gunicorn's default control socket is one per user ($HOME/.gunicorn/gunicorn.ctl):
+a second instance on the same host would take it over, and the first one to stop
+would remove it for both. In DATA_DIR each instance has its own.
 
 Before any worker starts, the master empties DATA_DIR/metrics and names it in
 PROMETHEUS_MULTIPROC_DIR, which the workers inherit: each then keeps its
@@ -20,9 +25,13 @@ from sharing.privatefiles import private_dir
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def metrics_dir():
+def data_dir():
     settings = importlib.import_module(os.environ.get("DJANGO_SETTINGS_MODULE", "secrets_site.settings"))
-    return settings.DATA_DIR / "metrics"
+    return private_dir(settings.DATA_DIR)
+
+
+def metrics_dir():
+    return data_dir() / "metrics"
 
 
 def on_starting(server) -> None:
