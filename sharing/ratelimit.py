@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from sharing.errors import StorageUnavailable
+from sharing.metrics import instrument_store
 from sharing.privatefiles import FILE_MODE, private_dir, private_file
 from sharing.sqlite import ConnectionPerThread
 
@@ -166,5 +167,6 @@ class SQLiteHitWindow(HitWindow):
 
 @functools.cache
 def hit_window(redis_url: str, local_path: str) -> HitWindow:
-    """The window for this configuration, built once per process."""
-    return RedisHitWindow(redis_url) if redis_url else SQLiteHitWindow(local_path)
+    """The window for this configuration, built once per process, timed like the stores (/metrics)."""
+    window = RedisHitWindow(redis_url) if redis_url else SQLiteHitWindow(local_path)
+    return instrument_store(window, HitWindow)

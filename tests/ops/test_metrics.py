@@ -95,6 +95,16 @@ def test_store_calls_are_timed_by_backend_and_call(scrape, post_json):
     )
 
 
+def test_throttle_windows_are_timed_like_a_store(scrape, settings, post_json, tmp_path):
+    settings.DATA_DIR = tmp_path
+    settings.THROTTLE_RATES = {"create": "100/minute", "reveal": None}
+    post_json("/api/text/", {"secret": "s"})
+    text = scrape()
+    assert (
+        value(text, "pysecrets_store_call_duration_seconds_count", backend="SQLiteHitWindow", call="hit") >= 1
+    )
+
+
 def test_derivations_are_gauged_while_waiting_and_running():
     seen = {}
 
