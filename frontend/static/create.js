@@ -9,9 +9,12 @@ const FIELDS = ["secret", "file", "view_count", "lifetime", "passphrase"];
 export function setupCreate() {
   const form = $("create-form");
   showHints();
+  const nothingChosen = $("file-chosen").textContent;
   form.addEventListener("change", (event) => {
     if (event.target.name === "kind") switchKind(form);
+    if (event.target.name === "file") $("file-chosen").textContent = event.target.files[0]?.name ?? nothingChosen;
   });
+  form.addEventListener("reset", () => ($("file-chosen").textContent = nothingChosen));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit(form);
