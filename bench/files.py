@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import struct
 import time
 import zlib
@@ -87,53 +88,108 @@ def client_peak_rss_mib() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
+class Connection(http.client.HTTPConnection):
+    """To 127.0.0.1; a small ``receive_buffer`` makes the server's writes wait on this client's reads."""
+
+    def __init__(self, port: int, *, timeout: float = 600, receive_buffer: int | None = None):
+        super().__init__("127.0.0.1", port, timeout=timeout)
+        self.receive_buffer = receive_buffer
+
+    def connect(self) -> None:
+        if not self.receive_buffer:
+            return super().connect()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect((self.host, self.port))
+
+
+def paced(pieces: Iterator[bytes], rate: float | None, step: int = 10_000) -> Iterator[bytes]:
+    """The same bytes, at most ``rate`` bytes a second (in ``step``-byte pieces) when a rate is given."""
+    if rate is None:
+        yield from pieces
+        return
+    start, sent = time.perf_counter(), 0
+    for piece in pieces:
+        for at in range(0, len(piece), step):
+            part = piece[at : at + step]
+            yield part
+            sent += len(part)
+            time.sleep(max(0.0, start + sent / rate - time.perf_counter()))
+
+
+def upload(port: int, content: Content, *, rate: float | None = None, timeout: float = 600) -> dict:
+    """Send ``content`` as a new 1-view file secret; return the service's answer (id and passphrase)."""
+    length, body = _multipart(content)
+    connection = Connection(port, timeout=timeout)
+    try:
+        connection.request(
+            "POST",
+            "/api/files/",
+            body=paced(body, rate),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                "Content-Length": str(length),
+            },
+        )
+        response = connection.getresponse()
+        answer = response.read()
+    finally:
+        connection.close()
+    if response.status != 201:
+        raise RuntimeError(f"upload of {content.size} bytes answered {response.status}: {answer[:300]!r}")
+    return json.loads(answer)
+
+
+def download(
+    port: int, created: dict, *, rate: float | None = None, timeout: float = 600
+) -> tuple[int, int, int]:
+    """Reveal a file secret and read it (at ``rate`` bytes a second, if given): (status, length, CRC-32)."""
+    connection = Connection(port, timeout=timeout, receive_buffer=64 * 1024 if rate else None)
+    try:
+        connection.request(
+            "POST",
+            f"/api/files/{created['secret_id']}/reveal/",
+            body=json.dumps({"passphrase": created["passphrase"]}),
+            headers={"Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        if response.status != 200:
+            response.read()
+            return response.status, 0, 0
+        received, crc = 0, 0
+        start, size = time.perf_counter(), PIECE if rate is None else 10_000
+        while piece := response.read(size):
+            crc = zlib.crc32(piece, crc)
+            received += len(piece)
+            if rate is not None:
+                time.sleep(max(0.0, start + received / rate - time.perf_counter()))
+        return response.status, received, crc
+    finally:
+        connection.close()  # the worker's CPU count is final once it has closed the response
+
+
 def transfer(server, size: int, *, timeout: float = 600) -> Transfer:
     """Upload ``size`` bytes as a file secret, then reveal it; time and check each way."""
     reset_client_peak_rss()
     content = Content(size)
-    length, body = _multipart(content)
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     server.reset_peak_rss()
     cpu, start = server.cpu_seconds(), time.perf_counter()
-    connection.request(
-        "POST",
-        "/api/files/",
-        body=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "Content-Length": str(length)},
-    )
-    response = connection.getresponse()
-    answer = response.read()
+    created = upload(server.port, content, timeout=timeout)
     up_seconds = time.perf_counter() - start
     up_cpu = server.cpu_seconds() - cpu
     up_rss = server.peak_rss_mib()
-    connection.close()
-    if response.status != 201:
-        raise RuntimeError(f"upload of {size} bytes answered {response.status}: {answer[:300]!r}")
-    created = json.loads(answer)
 
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     server.reset_peak_rss()
     cpu, start = server.cpu_seconds(), time.perf_counter()
-    connection.request(
-        "POST",
-        f"/api/files/{created['secret_id']}/reveal/",
-        body=json.dumps({"passphrase": created["passphrase"]}),
-        headers={"Content-Type": "application/json"},
-    )
-    response = connection.getresponse()
-    if response.status != 200:
-        raise RuntimeError(f"download of {size} bytes answered {response.status}: {response.read(300)!r}")
-    received, crc = 0, 0
-    while piece := response.read(PIECE):
-        crc = zlib.crc32(piece, crc)
-        received += len(piece)
+    status, received, crc = download(server.port, created, timeout=timeout)
     down_seconds = time.perf_counter() - start
     down_rss = server.peak_rss_mib()
-    connection.close()  # the worker's CPU count is final once it has closed the response
     time.sleep(0.05)
     down_cpu = server.cpu_seconds() - cpu
-    if received != size or crc != content.crc:
+    if status != 200 or received != size or crc != content.crc:
         raise RuntimeError(
-            f"downloaded {received} bytes with CRC {crc:08x}; sent {size} with {content.crc:08x}"
+            f"download answered {status} with {received} bytes and CRC {crc:08x};"
+            f" sent {size} with {content.crc:08x}"
         )
     return Transfer(size, up_seconds, down_seconds, up_rss, down_rss, client_peak_rss_mib(), up_cpu, down_cpu)

@@ -10,7 +10,12 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-ROUTE_TARGET, KDF_TARGET, P99_TARGET = 0.6, 0.9, 1.5
+ROUTE_TARGET = 0.6  # a route without a derivation, x the minimal DRF view
+SNAPPASS_TARGET = 0.7  # creates and cycles on the original routes, x snappass
+CYCLE_P99_MS = 10
+OWN_LOW, OWN_HIGH = 0.9, 1.15  # own-passphrase creates, x a bare scrypt pool
+PROBE_MS = 500  # creates and /healthz while slow clients transfer
+MISS_SPREAD = 0.10
 FILE_MB_S_TARGET, FILE_RSS_TARGET = 300, 100
 
 
@@ -31,44 +36,49 @@ def cpu_rate(row: dict, way: str) -> str:
     return f"{row['size'] / seconds / 1e6:.0f}" if seconds else ""
 
 
-def overhead_ms(row: dict, op: str, workers: int, cores: int) -> float:
-    """A worker's time for one request beyond its derivation, from the rates at a small N."""
-    return 1000 * (workers / row[op]["rate"] - cores / row["pool"]) if row[op]["rate"] else float("nan")
-
-
-def n_name(n: int) -> str:
-    return f"2^{n.bit_length() - 1}"
-
-
 def routes_of(rounds: list[dict]) -> list[str]:
-    return [name for name in rounds[0] if name.startswith(("minimal ", "service ", "snappass /"))]
+    return [name for name in rounds[0] if name.startswith(("minimal /", "service /", "snappass /"))]
 
 
 # -- as it goes -------------------------------------------------------------------
 
 
 def print_round(r: dict) -> None:
-    kdf = r["kdf"]
+    own = r["own"]
     print(
-        f"round {r['round']}: scrypt pool {kdf['pool']:.1f}/s | create {kdf['create']['rate']:.1f}/s"
-        f" ({kdf['create']['rate'] / kdf['pool']:.2f}x, p99 {kdf['create']['p99_ms']:.0f} ms)"
-        f" | reveal {kdf['reveal']['rate']:.1f}/s ({kdf['reveal']['rate'] / kdf['pool']:.2f}x,"
-        f" p99 {kdf['reveal']['p99_ms']:.0f} ms) | worker peak {kdf['peak_rss_mib']:.0f} MiB",
+        f"round {r['round']}: /encrypt {r['service create']['rate']:.0f}/s, snappass create"
+        f" {r['snappass create']['rate']:.0f}/s | cycles {r['service cycle']['rate']:.0f}/s"
+        f" (p99 {r['service cycle']['p99_ms']:.1f} ms), snappass {r['snappass cycle']['rate']:.0f}/s"
+        f" (p99 {r['snappass cycle']['p99_ms']:.1f} ms) |"
+        f" own-passphrase creates {own['create']['rate']:.2f}/s,"
+        f" scrypt pool {own['pool']:.2f}/s ({own['create']['rate'] / own['pool']:.2f}x)",
         flush=True,
     )
     base = r["minimal /"]["rate"]
     parts = [f"{name} {r[name]['rate']:.0f}/s ({r[name]['rate'] / base:.2f}x)" for name in routes_of([r])]
-    print(f"  routes: {' | '.join(parts)} | snappass create {r['snappass create']['rate']:.0f}/s", flush=True)
+    print(f"  routes: {' | '.join(parts)}", flush=True)
 
 
-def print_sweep_row(row: dict) -> None:
+def print_slow(r: dict) -> None:
     print(
-        f"N={n_name(row['n'])}: one derivation {row['one_ms']:.0f} ms, pool {row['pool']:.1f}/s,"
-        f" create {row['create']['rate']:.1f}/s ({row['create']['rate'] / row['pool']:.2f}x),"
-        f" reveal {row['reveal']['rate']:.1f}/s ({row['reveal']['rate'] / row['pool']:.2f}x),"
-        f" worker peak {row['peak_rss_mib']:.0f} MiB",
+        f"slow clients: {r['downloads_ok']}/{r['downloads']}"
+        f" downloads, {r['uploads_ok']}/{r['uploads']} uploads"
+        f" of {size_name(r['size'])} at {r['rate'] / 1000:.0f} KB/s in {r['seconds']:.0f} s"
+        f" (GUNICORN_TIMEOUT={r['timeout']}); spent once: {r['spent_once']}; meanwhile create max"
+        f" {r['create_max_ms']:.0f} ms, /healthz max"
+        f" {r['healthz_max_ms']:.0f} ms, {r['failed_probes']} failed;"
+        f" worker peak {r['peak_rss_mib']:.0f} MiB; worker timeouts {r['worker_timeouts']}",
         flush=True,
     )
+
+
+def print_misses(r: dict) -> None:
+    for op, kinds in r["medians_ms"].items():
+        for kind, cases in kinds.items():
+            values = ", ".join(f"{case} {ms:.1f}" for case, ms in cases.items())
+            print(
+                f"misses, {op}, {kind} passphrase (median ms): {values}; spread {r['spread'][op][kind]:.1%}"
+            )
 
 
 def print_payload_row(row: dict, backend: str) -> None:
@@ -84,41 +94,46 @@ def print_payload_row(row: dict, backend: str) -> None:
 # -- the table ----------------------------------------------------------------------
 
 
-def _kdf_summary(rounds: list[dict]) -> dict:
-    kdf = [r["kdf"] for r in rounds]
-    out = {"pool": median(k["pool"] for k in kdf), "peak_rss_mib": max(k["peak_rss_mib"] for k in kdf)}
-    for op in ("create", "reveal"):
-        out[op] = {
-            "rate": median(k[op]["rate"] for k in kdf),
-            "ratio": median(k[op]["rate"] / k["pool"] for k in kdf),
-            "p50_ms": median(k[op]["p50_ms"] for k in kdf),
-            "p99_ms": median(k[op]["p99_ms"] for k in kdf),
-            "errors": sum(k[op]["errors"] for k in kdf),
-        }
+def _summary(rounds: list[dict], name: str) -> dict:
+    runs = [r[name] for r in rounds]
+    out = {k: median(x[k] for x in runs) for k in ("rate", "p50_ms", "p99_ms")}
+    out["errors"] = sum(x["errors"] for x in runs)
+    out["peak_rss_mib"] = max(x.get("peak_rss_mib", 0) for x in runs)
     return out
+
+
+def _ratio(rounds: list[dict], name: str, reference: str) -> float:
+    return median(r[name]["rate"] / r[reference]["rate"] for r in rounds if r[reference]["rate"])
+
+
+def _own(rounds: list[dict]) -> dict:
+    own = [r["own"] for r in rounds]
+    return {
+        "pool": median(o["pool"] for o in own),
+        "one_ms": median(o["one_ms"] for o in own),
+        "rate": median(o["create"]["rate"] for o in own),
+        "ratio": median(o["create"]["rate"] / o["pool"] for o in own),
+        "p50_ms": median(o["create"]["p50_ms"] for o in own),
+        "p99_ms": median(o["create"]["p99_ms"] for o in own),
+        "errors": sum(o["create"]["errors"] for o in own),
+        "peak_rss_mib": max(o["create"]["peak_rss_mib"] for o in own),
+    }
 
 
 def _route_summary(rounds: list[dict]) -> dict:
     out = {}
     for name in ["minimal /", *[n for n in routes_of(rounds) if n != "minimal /"]]:
-        out[name] = {
-            "rate": median(r[name]["rate"] for r in rounds),
-            "ratio": median(r[name]["rate"] / r["minimal /"]["rate"] for r in rounds),
-            "p50_ms": median(r[name]["p50_ms"] for r in rounds),
-            "p99_ms": median(r[name]["p99_ms"] for r in rounds),
-            "peak_rss_mib": max(r[name]["peak_rss_mib"] for r in rounds),
-            "errors": sum(r[name]["errors"] for r in rounds),
-        }
+        out[name] = _summary(rounds, name) | {"ratio": _ratio(rounds, name, "minimal /")}
     return out
 
 
 def payload_table(rows: list[dict], backend: str) -> list[str]:
     lines = [
         "",
-        f"### Payload sweep: a file secret up and down through HTTP, {backend} backend",
+        f"#### File secrets up and down through HTTP, {backend} backend",
         "",
-        "MB/s counts the whole request (a key derivation included); MB per CPU-s is the same bytes"
-        " over the CPU time the worker used, which other load on the machine does not inflate.",
+        "MB/s counts the whole request; MB per CPU-s is the same bytes over the CPU time the worker"
+        " used, which other load on the machine does not inflate.",
         "",
         "| size | upload s | upload MB/s | MB per CPU-s | download s | download MB/s | MB per CPU-s"
         " | worker peak RSS up / down MiB | client peak RSS MiB |",
@@ -136,42 +151,55 @@ def payload_table(rows: list[dict], backend: str) -> list[str]:
 
 def markdown(results: dict) -> str:
     m, s, rounds = results["machine"], results["settings"], results["rounds"]
-    one_ms = one_derivation_ms(results)
-    kdf, routes = _kdf_summary(rounds), _route_summary(rounds)
     cores = m["nproc"]
-    pool_ms = 1000 * cores / kdf["pool"]  # one derivation's time while `cores` run side by side
+    own = _own(rounds)
     lines = [
         f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, Linux {m['kernel']},"
         f" Python {m['python']}; load average {m['load_average_start'][0]:.2f} at start,"
         f" {m['load_average_end'][0]:.2f} at end.",
-        f"Run: {s['rounds']} rounds{' (quick)' if s['quick'] else ''}, {s['workers']} sync workers a target,"
-        f" {s['kdf_seconds']} s a key-derivation phase, {s['route_seconds']} s a route;"
+        f"Run: `python -m bench{''.join(' ' + a for a in s.get('argv', []))}`: {s['rounds']} rounds"
+        f"{' (quick)' if s['quick'] else ''}, {s['workers']}"
+        f" gunicorn workers a target, {s['seconds']} s a phase;"
         f" took {results['seconds']:.0f} s.",
         "",
-        f"### Key derivation at N=2^15 (medians of {len(rounds)} rounds; concurrency = {cores})",
+        f"#### The original routes beside snappass (medians of {len(rounds)} rounds, same worker count)",
         "",
-        f"One derivation alone: {one_ms:.0f} ms; with {cores} side by side: {pool_ms:.0f} ms.",
-        "",
-        "| | per second | x scrypt pool | p50 ms | p99 ms | p99 / one derivation | p99 / side by side"
-        " | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        f"| bare scrypt, pool of {cores} processes | {kdf['pool']:.1f} | 1.00 | | | | | |",
+        "| | per second | x snappass | p50 ms | p99 ms | worker peak RSS MiB | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for op in ("create", "reveal"):
-        k = kdf[op]
+    for name, label, ref in (
+        ("service create", f"creates, `POST /encrypt` ({2 * s['workers']} connections)", "snappass create"),
+        ("snappass create", "snappass creates, `POST /`", "snappass create"),
+        (
+            "service cycle",
+            "create -> reveal cycles, `/encrypt` then `/decrypt` (concurrency 2)",
+            "snappass cycle",
+        ),
+        ("snappass cycle", "snappass cycles, `POST /` then the link (concurrency 2)", "snappass cycle"),
+    ):
+        x = _summary(rounds, name)
         lines.append(
-            f"| service {op} | {k['rate']:.1f} | {k['ratio']:.2f} | {k['p50_ms']:.0f} | {k['p99_ms']:.0f}"
-            f" | {k['p99_ms'] / one_ms:.2f} | {k['p99_ms'] / pool_ms:.2f} | {k['errors']} |"
+            f"| {label} | {x['rate']:.0f} | {_ratio(rounds, name, ref):.2f}"
+            f" | {x['p50_ms']:.1f} | {x['p99_ms']:.1f}"
+            f" | {x['peak_rss_mib']:.0f} | {x['errors']} |"
         )
-    snap = [r["snappass create"] for r in rounds]
     lines += [
-        f"| snappass create (no key derivation) | {median(x['rate'] for x in snap):.0f} | | "
-        f"{median(x['p50_ms'] for x in snap):.1f} | {median(x['p99_ms'] for x in snap):.1f} | | | "
-        f"{sum(x['errors'] for x in snap)} |",
         "",
-        f"Service worker peak RSS under create and reveal: {kdf['peak_rss_mib']:.0f} MiB.",
+        f"#### Passphrases a person chose: scrypt N=2^17 (medians of {len(rounds)} rounds)",
         "",
-        f"### Routes without a key derivation (medians; {2 * s['workers']} connections)",
+        f"One derivation alone: {own['one_ms']:.0f} ms.",
+        "",
+        "| | per second | x scrypt pool | p50 ms | p99 ms | worker peak RSS MiB | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| bare scrypt, pool of {cores} processes | {own['pool']:.2f} | 1.00 | | | | |",
+        f"| creates with an own passphrase, `POST /api/text/` ({2 * s['workers']} connections)"
+        f" | {own['rate']:.2f} | {own['ratio']:.2f} | {own['p50_ms']:.0f} | {own['p99_ms']:.0f}"
+        f" | {own['peak_rss_mib']:.0f} | {own['errors']} |",
+    ]
+    routes = _route_summary(rounds)
+    lines += [
+        "",
+        f"#### Routes without a key derivation (medians; {2 * s['workers']} connections)",
         "",
         "| route | per second | x minimal DRF | p50 ms | p99 ms | worker peak RSS MiB | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -183,81 +211,137 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
-        "### Per round",
+        "#### Per round",
         "",
-        "| round | pool/s | create/s | x pool | reveal/s | x pool | minimal DRF /s | service / /s"
-        " | x minimal |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| round | /encrypt /s | snappass create /s | x | cycles /s | snappass cycles /s | x | cycle p99 ms"
+        " | own creates /s | scrypt pool /s | x |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rounds:
-        k, base, page = r["kdf"], r["minimal /"]["rate"], r["service /"]["rate"]
-        create, reveal = k["create"]["rate"], k["reveal"]["rate"]
-        lines.append(
-            f"| {r['round']} | {k['pool']:.1f} | {create:.1f} | {create / k['pool']:.2f} | {reveal:.1f}"
-            f" | {reveal / k['pool']:.2f} | {base:.0f} | {page:.0f} | {page / base:.2f} |"
+        c, sc, y, sy, o = (
+            r["service create"],
+            r["snappass create"],
+            r["service cycle"],
+            r["snappass cycle"],
+            r["own"],
         )
-    if results.get("n_sweep"):
+        lines.append(
+            f"| {r['round']} | {c['rate']:.0f} | {sc['rate']:.0f}"
+            f" | {c['rate'] / sc['rate']:.2f} | {y['rate']:.0f}"
+            f" | {sy['rate']:.0f} | {y['rate'] / sy['rate']:.2f}"
+            f" | {y['p99_ms']:.1f} | {o['create']['rate']:.2f}"
+            f" | {o['pool']:.2f} | {o['create']['rate'] / o['pool']:.2f} |"
+        )
+    if results.get("slow"):
+        r = results["slow"]
         lines += [
             "",
-            "### scrypt N sweep (one round each)",
+            "#### Slow clients",
             "",
-            "| N | one derivation ms | pool/s | create/s | x pool | reveal/s | x pool | create p99 ms"
-            " | reveal p99 ms | worker peak RSS MiB |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            f"{r['downloads']} downloads and {r['uploads']} uploads of {size_name(r['size'])}, each at"
+            f" {r['rate'] / 1000:.0f} KB/s, all at once, against"
+            f" a service with GUNICORN_TIMEOUT={r['timeout']};"
+            f" a create (`/encrypt`) and a `/healthz` every 0.5 s meanwhile.",
+            "",
+            "| | |",
+            "|---|---|",
+            f"| took | {r['seconds']:.0f} s |",
+            f"| downloads complete, byte-identical | {r['downloads_ok']} of {r['downloads']} |",
+            f"| uploads complete, byte-identical | {r['uploads_ok']} of {r['uploads']} |",
+            f"| every 1-view secret spent exactly once | {'yes' if r['spent_once'] else 'no'} |",
+            "| creates meanwhile: slowest answer |"
+            f" {r['create_max_ms']:.0f} ms ({r['probes']['create']} sent) |",
+            "| `/healthz` meanwhile: slowest answer |"
+            f" {r['healthz_max_ms']:.0f} ms ({r['probes']['healthz']} sent) |",
+            f"| probes failed | {r['failed_probes']} |",
+            f"| workers killed by the timeout | {r['worker_timeouts']} |",
+            f"| worker peak RSS | {r['peak_rss_mib']:.0f} MiB |",
         ]
-        for row in results["n_sweep"]:
-            c, v = row["create"], row["reveal"]
-            lines.append(
-                f"| {n_name(row['n'])} | {row['one_ms']:.1f} | {row['pool']:.1f} | {c['rate']:.1f}"
-                f" | {c['rate'] / row['pool']:.2f} | {v['rate']:.1f} | {v['rate'] / row['pool']:.2f}"
-                f" | {c['p99_ms']:.0f} | {v['p99_ms']:.0f} | {row['peak_rss_mib']:.0f} |"
-            )
-    cheap = next((row for row in results.get("n_sweep", []) if row["n"] == 2**10), None)
-    if cheap:
-        costs = [overhead_ms(cheap, op, s["workers"], cores) for op in ("create", "reveal")]
+    if results.get("misses"):
+        r = results["misses"]
+        cases = list(next(iter(next(iter(r["medians_ms"].values())).values())))
         lines += [
             "",
-            f"At N=2^10 a derivation is short, so (workers / rate) - (cores / pool rate) is what the rest"
-            f" of a request costs a worker: {costs[0]:.1f} ms a create, {costs[1]:.1f} ms a reveal, beside"
-            f" {one_ms:.0f} ms for one derivation at N=2^15.",
+            f"#### What a miss costs: medians, ms ({r['samples']['generated']} samples a case for generated"
+            f" passphrases, {r['samples']['own']} for own; every answer {r['statuses']})",
+            "",
+            "| | " + " | ".join(cases) + " | spread |",
+            "|---|" + "---:|" * (len(cases) + 1),
         ]
+        for op, kinds in r["medians_ms"].items():
+            for kind, values in kinds.items():
+                lines.append(
+                    f"| {op}, {kind} passphrase | "
+                    + " | ".join(f"{values[c]:.1f}" for c in cases)
+                    + f" | {r['spread'][op][kind]:.1%} |"
+                )
     for key, backend in (("payloads", "local"), ("aws_payloads", "aws")):
         if results.get(key):
             lines += payload_table(results[key], backend)
-    lines += ["", "### Targets", "", "| target | measured | met |", "|---|---|---|"]
-    for name, measured, met in targets(results, kdf, routes):
-        lines.append(f"| {name} | {measured} | {'yes' if met else '**no**'} |")
+    lines += ["", "#### Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for name, value, met in targets(results):
+        lines.append(f"| {name} | {value} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"
 
 
-def one_derivation_ms(results: dict) -> float:
-    """One derivation alone at N=2^15: the median of the rounds' own measurements, if they made one."""
-    per_round = [r["kdf"]["one_ms"] for r in results["rounds"] if "one_ms" in r["kdf"]]
-    return median(per_round) if per_round else results["one_derivation_ms"]
-
-
-def targets(results: dict, kdf: dict, routes: dict) -> list[tuple[str, str, bool]]:
-    one_ms = one_derivation_ms(results)
+def targets(results: dict) -> list[tuple[str, str, bool]]:
+    rounds = results["rounds"]
     rows = []
-    for op in ("create", "reveal"):
-        ratio = kdf[op]["ratio"]
-        rows.append((f"{op}/s ≥ {KDF_TARGET} x scrypt pool", f"{ratio:.2f} x", ratio >= KDF_TARGET))
-    for op in ("create", "reveal"):
-        ratio = kdf[op]["p99_ms"] / one_ms
+    for name, what in (("service create", "creates/s"), ("service cycle", "create -> reveal cycles/s")):
+        ref = name.replace("service", "snappass")
+        ratio = _ratio(rounds, name, ref)
         rows.append(
             (
-                f"{op} p99 ≤ {P99_TARGET} x one derivation",
-                f"{kdf[op]['p99_ms']:.0f} ms = {ratio:.2f} x",
-                ratio <= P99_TARGET,
+                f"{what} on the original routes ≥ {SNAPPASS_TARGET} x snappass",
+                f"{ratio:.2f} x",
+                ratio >= SNAPPASS_TARGET,
             )
         )
+    p99 = _summary(rounds, "service cycle")["p99_ms"]
+    rows.append((f"cycle p99 ≤ {CYCLE_P99_MS} ms at concurrency 2", f"{p99:.1f} ms", p99 <= CYCLE_P99_MS))
+    own = _own(rounds)
+    rows.append(
+        (
+            f"own-passphrase creates/s {OWN_LOW}-{OWN_HIGH} x a bare scrypt 2^17 pool",
+            f"{own['ratio']:.2f} x",
+            OWN_LOW <= own["ratio"] <= OWN_HIGH,
+        )
+    )
+    if results.get("slow"):
+        r = results["slow"]
+        whole = r["downloads_ok"] == r["downloads"] and r["uploads_ok"] == r["uploads"] and r["spent_once"]
+        rows.append(
+            (
+                "slow transfers past GUNICORN_TIMEOUT complete byte-identical, each secret spent once",
+                f"{r['downloads_ok']}/{r['downloads']} down, {r['uploads_ok']}/{r['uploads']} up,"
+                f" {r['worker_timeouts']} worker timeouts",
+                whole and r["worker_timeouts"] == 0,
+            )
+        )
+        slowest = max(r["create_max_ms"], r["healthz_max_ms"])
+        rows.append(
+            (
+                f"creates and /healthz meanwhile answer within {PROBE_MS} ms",
+                f"slowest {slowest:.0f} ms, {r['failed_probes']} failed",
+                slowest <= PROBE_MS and r["failed_probes"] == 0,
+            )
+        )
+    if results.get("misses"):
+        for op, kinds in results["misses"]["spread"].items():
+            for kind, spread in kinds.items():
+                rows.append(
+                    (
+                        f"{op} misses, {kind} passphrase: medians within {MISS_SPREAD:.0%}",
+                        f"{spread:.1%}",
+                        spread <= MISS_SPREAD,
+                    )
+                )
+    routes = _route_summary(rounds)
     for name, r in routes.items():
         if name.startswith("service"):
             rows.append(
                 (f"{name} ≥ {ROUTE_TARGET} x minimal DRF", f"{r['ratio']:.2f} x", r["ratio"] >= ROUTE_TARGET)
             )
-    if "snappass /" in routes:
-        rows.append(("snappass / (reference, not a target)", f"{routes['snappass /']['ratio']:.2f} x", True))
     for key, backend in (("payloads", "local"), ("aws_payloads", "aws")):
         if not results.get(key):
             continue
@@ -297,17 +381,13 @@ def chart(results: dict, path: Path) -> None:
     fig.suptitle(f"pysecrets benchmark, {results['machine']['nproc']} cores ({results['machine']['cpu']})")
 
     ax = axes[0][0]
-    numbers = [r["round"] for r in rounds]
-    width = 0.27
-    for offset, (label, values) in enumerate(
-        [
-            ("scrypt pool", [r["kdf"]["pool"] for r in rounds]),
-            ("create", [r["kdf"]["create"]["rate"] for r in rounds]),
-            ("reveal", [r["kdf"]["reveal"]["rate"] for r in rounds]),
-        ]
-    ):
-        ax.bar([n + (offset - 1) * width for n in numbers], values, width, label=label)
-    ax.set(title="Key derivation, N=2^15: per second, each round", xlabel="round", ylabel="per second")
+    labels = ["creates/s", "cycles/s"]
+    xs = range(len(labels))
+    for offset, who in ((-0.2, "service"), (0.2, "snappass")):
+        values = [_summary(rounds, f"{who} {what}")["rate"] for what in ("create", "cycle")]
+        ax.bar([x + offset for x in xs], values, 0.4, label="pysecrets" if who == "service" else who)
+    ax.set_xticks(list(xs), labels)
+    ax.set(title="Original routes beside snappass (median of rounds)", ylabel="per second")
     ax.legend()
 
     ax = axes[0][1]
@@ -320,22 +400,23 @@ def chart(results: dict, path: Path) -> None:
     ax.legend()
 
     ax = axes[1][0]
-    sweep = results.get("n_sweep") or []
-    if sweep:
-        labels = [n_name(row["n"]) for row in sweep]
-        xs = range(len(sweep))
-        for offset, (label, values) in enumerate(
-            [
-                ("scrypt pool", [row["pool"] for row in sweep]),
-                ("create", [row["create"]["rate"] for row in sweep]),
-                ("reveal", [row["reveal"]["rate"] for row in sweep]),
-            ]
-        ):
-            ax.bar([x + (offset - 1) * width for x in xs], values, width, label=label)
-        ax.set_xticks(list(xs), labels)
+    missed = results.get("misses")
+    if missed:
+        groups = [(op, kind) for op, kinds in missed["medians_ms"].items() for kind in kinds]
+        cases = list(missed["medians_ms"][groups[0][0]][groups[0][1]])
+        width = 0.8 / len(cases)
+        for i, case in enumerate(cases):
+            values = [missed["medians_ms"][op][kind][case] for op, kind in groups]
+            ax.bar(
+                [g + (i - (len(cases) - 1) / 2) * width for g in range(len(groups))],
+                values,
+                width,
+                label=case,
+            )
+        ax.set_xticks(range(len(groups)), [f"{op}\n{kind}" for op, kind in groups])
         ax.set_yscale("log")
-        ax.legend()
-    ax.set(title="scrypt N sweep", xlabel="N", ylabel="per second (log)")
+        ax.legend(fontsize="small")
+    ax.set(title="What a miss costs (median ms, log)", ylabel="ms")
 
     ax = axes[1][1]
     payloads = results.get("payloads") or []

@@ -5,20 +5,26 @@ several rounds, and prints and writes (artifacts/bench/) the results.
 Each round, in an order reversed every other round so a slow drift of the
 machine favours no target:
 
-- bare scrypt in a pool of one process per core (the ceiling), the service's
-  create and reveal at concurrency = cores with their latency, the pool again;
+- creates on the original route (``POST /encrypt``) and snappass's create
+  (``POST /``), under wrk at two connections a worker;
+- create -> reveal cycles, one after the other at concurrency 2, on the
+  original routes (/encrypt then /decrypt) and on snappass's (POST / then POST
+  the link), with their latency;
+- creates with a passphrase a person chose (scrypt N=2^17) at two connections
+  a worker, between two runs of a bare scrypt pool of one process per core:
+  the derivation's own ceiling;
 - routes that derive no key, each target in turn: the minimal DRF view, the
-  service's pages and schema, snappass's page; then snappass's create.
+  service's pages and schema, snappass's page.
 
-Then, once each: a scrypt N sweep (a service per N) and a payload sweep of
-file secrets up and down through HTTP, on the local and the aws backend.
+Then, once each: slow clients past a short GUNICORN_TIMEOUT (``bench.slow``),
+what each kind of miss costs (``bench.misses``), and file secrets up and down
+through HTTP on the local and the aws backend.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import statistics
@@ -26,54 +32,54 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench import files, load, report, scrypt
+from bench import cycles, files, load, misses, report, scrypt, slow
 from bench.load import Request
 from bench.servers import ROOT, Gunicorn, Targets
 
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
-DEFAULT_N = 2**15
-MAX_VIEWS = 10
+OWN_N = 2**17  # scrypt cost of a passphrase a person chose: OWASP's minimum, the service's default
 TEXT = "a benchmark secret text"
+OWN_PASSPHRASE = "a benchmark passphrase chosen by a person"
 FULL = {
-    "rounds": 5,
-    "kdf_seconds": 8,
+    "rounds": 3,
+    "seconds": 6,  # a create or cycle phase, a route
+    "own_seconds": 10,  # an own-passphrase phase and each pool run beside it
     "min_derivations": 25,
-    "route_seconds": 5,
-    "sweep_seconds": 6,
     "payloads": [KIB, MIB, 64 * MIB, GIB],
     "aws_payloads": [MIB, 64 * MIB, GIB],
-    # N=2^10, the least the service accepts, derives in a few ms: its rates show what everything
-    # but the derivation costs a request.
-    "sweep_n": [2**10, 2**14, 2**15, 2**17],
     "largest_repeats": 2,
+    "miss_samples": {"generated": 150, "own": 15},
+    "slow": {"size": slow.SIZE, "rate": slow.RATE, "downloads": slow.DOWNLOADS, "uploads": slow.UPLOADS},
 }
 QUICK = {
     "rounds": 2,
-    "kdf_seconds": 2,
+    "seconds": 2,
+    "own_seconds": 3,
     "min_derivations": 4,
-    "route_seconds": 1,
-    "sweep_seconds": 2,
     "payloads": [KIB, MIB, 16 * MIB],
     "aws_payloads": [MIB],
-    "sweep_n": [2**10, 2**14],
     "largest_repeats": 1,
+    "miss_samples": {"generated": 20, "own": 3},
+    # A tenth of the size at the same rate: as many clients, past the same timeout.
+    "slow": {"size": 1536 * KIB, "rate": slow.RATE, "downloads": slow.DOWNLOADS, "uploads": slow.UPLOADS},
 }
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="a short smoke run: 2 rounds, files up to 16 MiB"
-    )
+    parser.add_argument("--quick", action="store_true", help="a short smoke run: 2 rounds, smaller files")
     parser.add_argument("--rounds", type=int, help="rounds of the interleaved comparison")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count(), help="gunicorn workers (default: cores)"
+        "--workers", type=int, default=os.cpu_count(), help="gunicorn workers a target (default: cores)"
     )
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["sweep", "files", "aws"], help="leave out a part"
+        "--skip",
+        action="append",
+        default=[],
+        choices=["slow", "misses", "files", "aws"],
+        help="leave out a part",
     )
     parser.add_argument(
         "--from-json", type=Path, help="only write the table and chart again from a results.json"
@@ -85,67 +91,41 @@ def parse_args(argv=None) -> argparse.Namespace:
 # -- helpers ---------------------------------------------------------------------
 
 
-def post_json(server: Gunicorn, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        server.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+def measured(result, server: Gunicorn | None = None) -> dict:
+    out = result.__dict__ | {"rate": result.rate}
+    if server is not None:
+        out["peak_rss_mib"] = server.peak_rss_mib()
+    return out
+
+
+def wrk_phase(server: Gunicorn, request: Request, *, connections: int, seconds: float) -> dict:
+    server.reset_peak_rss()
+    return measured(load.run(server.url, [request], connections=connections, seconds=seconds), server)
+
+
+def cycle_phase(server: Gunicorn, kind: str, *, seconds: float) -> dict:
+    server.reset_peak_rss()
+    return measured(cycles.run(server.port, kind, concurrency=2, seconds=seconds), server)
+
+
+def own_phase(server: Gunicorn, *, cores: int, workers: int, seconds: float, min_derivations: int) -> dict:
+    """Own-passphrase creates between two pool runs; their mean is the ceiling for the phase."""
+    one_ms = scrypt.one_derivation_ms(OWN_N, repeat=2)
+    # wrk counts only answers finished in time: a phase must span many derivations so the ones
+    # cut off at its end (at most one a connection) are a small part of the count.
+    seconds = max(seconds, min_derivations * one_ms / 1000 * 2 / cores)
+    before = scrypt.pool_rate(OWN_N, processes=cores, seconds=seconds)
+    body = json.dumps({"secret": TEXT, "view_count": 1, "passphrase": OWN_PASSPHRASE})
+    create = wrk_phase(
+        server,
+        Request("POST", "/api/text/", "application/json", body),
+        connections=2 * workers,
+        seconds=seconds,
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def create_request() -> Request:
-    return Request("POST", "/api/text/", "application/json", json.dumps({"secret": TEXT, "view_count": 1}))
-
-
-def reveal_requests(server: Gunicorn, *, expected: int, cores: int) -> list[Request]:
-    """Secrets enough for ``expected`` reveals with room to spare, each listed once (it has 10 views)."""
-    count = math.ceil(expected / MAX_VIEWS) + cores
-    body = {"secret": TEXT, "view_count": MAX_VIEWS}
-    with ThreadPoolExecutor(cores) as pool:
-        created = list(pool.map(lambda _: post_json(server, "/api/text/", body), range(count)))
-    return [
-        Request(
-            "POST",
-            f"/api/text/{c['secret_id']}/reveal/",
-            "application/json",
-            json.dumps({"passphrase": c["passphrase"]}),
-        )
-        for c in created
-    ]
-
-
-def kdf_phase(server: Gunicorn, *, n: int, cores: int, seconds: float, min_derivations: int) -> dict:
-    """Pool rate, then the service's create and reveal at concurrency = cores."""
-    # wrk counts only answers finished in time: a phase must span many derivations so the
-    # ones cut off at its end (at most one a connection) are a small part of the count.
-    one_ms = scrypt.one_derivation_ms(n, repeat=3)  # measured here, as the machine is now
-    seconds = max(seconds, min_derivations * one_ms / 1000)
-    # The pool runs before and after the service, and their mean is the ceiling: a machine whose
-    # other load changes during the phase then moves the ceiling and the service alike.
-    pool_before = scrypt.pool_rate(n, processes=cores, seconds=seconds)
-    server.reset_peak_rss()
-    create = load.run(server.url, [create_request()], connections=cores, seconds=seconds)
-    # Enough secrets for reveals at the pool's rate (or a few times the create rate, when N is so
-    # small that the pool's rate means nothing), with room to spare.
-    expected = min(pool_before, 3 * max(create.rate, 1)) * seconds * 1.5
-    reveals = reveal_requests(server, expected=int(expected), cores=cores)
-    reveal = load.run(server.url, reveals, connections=cores, seconds=seconds)
-    pool_after = scrypt.pool_rate(n, processes=cores, seconds=seconds)
-    return {
-        "one_ms": one_ms,
-        "pool": (pool_before + pool_after) / 2,
-        "pool_before": pool_before,
-        "pool_after": pool_after,
-        "create": create.__dict__ | {"rate": create.rate},
-        "reveal": reveal.__dict__ | {"rate": reveal.rate},
-        "peak_rss_mib": server.peak_rss_mib(),
+    after = scrypt.pool_rate(OWN_N, processes=cores, seconds=seconds)
+    return {"one_ms": one_ms, "pool": (before + after) / 2, "pool_before": before, "pool_after": after} | {
+        "create": create
     }
-
-
-def route_phase(server: Gunicorn, path: str, *, connections: int, seconds: float) -> dict:
-    server.reset_peak_rss()
-    result = load.run(server.url, [Request("GET", path)], connections=connections, seconds=seconds)
-    return result.__dict__ | {"rate": result.rate, "peak_rss_mib": server.peak_rss_mib()}
 
 
 def answers(server: Gunicorn, path: str) -> bool:
@@ -183,76 +163,85 @@ def ensure_static_files() -> None:
 
 
 def interleaved(targets: Targets, settings: dict, *, rounds: int, workers: int, cores: int) -> list[dict]:
-    service = targets.service(workers=workers, scrypt_n=DEFAULT_N)
+    service = targets.service(workers=workers, scrypt_n=OWN_N)
     minimal = targets.minimal(workers=workers)
     snappass = targets.snappass(workers=workers)
-    routes = ["/", "/secret/AAAAAAAAAAAAAAAA", "/api/schema/"]
-    if answers(service, "/healthz"):
-        routes.insert(0, "/healthz")
-    kdf_s, route_s, least = settings["kdf_seconds"], settings["route_seconds"], settings["min_derivations"]
-    # Cheap routes get two connections a worker, so a worker never waits on the client between requests.
-    wide = 2 * workers
-
-    steps = [
-        ("kdf", lambda: kdf_phase(service, n=DEFAULT_N, cores=cores, seconds=kdf_s, min_derivations=least)),
-        ("minimal /", lambda: route_phase(minimal, "/", connections=wide, seconds=route_s)),
-    ]
-    for path in routes:
-        steps.append(
-            (f"service {path}", lambda p=path: route_phase(service, p, connections=wide, seconds=route_s))
-        )
-        steps.append(("minimal /", lambda: route_phase(minimal, "/", connections=wide, seconds=route_s)))
-    steps.append(("snappass /", lambda: route_phase(snappass, "/", connections=wide, seconds=route_s)))
+    seconds, wide = settings["seconds"], 2 * workers  # two connections a worker: none waits on the client
+    encrypt = Request("POST", "/encrypt", "application/json", json.dumps({"secret": TEXT, "view_count": 1}))
     snappass_create = Request(
         "POST", "/", "application/x-www-form-urlencoded", "password=a+benchmark+secret&ttl=hour"
     )
+    routes = ["/healthz", "/", "/secret/AAAAAAAAAAAAAAAA", "/api/schema/"]
 
-    def snappass_create_phase() -> dict:
-        result = load.run(snappass.url, [snappass_create], connections=cores, seconds=kdf_s)
-        return result.__dict__ | {"rate": result.rate}
+    def route(server: Gunicorn, path: str):
+        return lambda: wrk_phase(server, Request("GET", path), connections=wide, seconds=seconds)
 
-    steps.append(("snappass create", snappass_create_phase))
+    steps = [
+        ("service create", lambda: wrk_phase(service, encrypt, connections=wide, seconds=seconds)),
+        ("snappass create", lambda: wrk_phase(snappass, snappass_create, connections=wide, seconds=seconds)),
+        ("service cycle", lambda: cycle_phase(service, "service", seconds=seconds)),
+        ("snappass cycle", lambda: cycle_phase(snappass, "snappass", seconds=seconds)),
+        (
+            "own",
+            lambda: own_phase(
+                service,
+                cores=cores,
+                workers=workers,
+                seconds=settings["own_seconds"],
+                min_derivations=settings["min_derivations"],
+            ),
+        ),
+        ("minimal /", route(minimal, "/")),
+    ]
+    for path in routes:
+        steps += [(f"service {path}", route(service, path)), ("minimal /", route(minimal, "/"))]
+    steps.append(("snappass /", route(snappass, "/")))
 
     results = []
     for number in range(1, rounds + 1):
         order = steps if number % 2 else steps[::-1]
-        measured: dict = {"round": number}
+        measured_round: dict = {"round": number}
         for name, step in order:
             result = step()
             if name == "minimal /":  # measured beside each route; the round keeps their median
-                measured.setdefault("minimal runs", []).append(result)
+                measured_round.setdefault("minimal runs", []).append(result)
             else:
-                measured[name] = result
-        runs = measured.pop("minimal runs")
-        measured["minimal /"] = min(
-            runs, key=lambda r: abs(r["rate"] - statistics.median(x["rate"] for x in runs))
-        )
-        results.append(measured)
-        report.print_round(measured)
+                measured_round[name] = result
+        runs = measured_round.pop("minimal runs")
+        middle = statistics.median(r["rate"] for r in runs)
+        measured_round["minimal /"] = min(runs, key=lambda r: abs(r["rate"] - middle))
+        results.append(measured_round)
+        report.print_round(measured_round)
     for server in (service, minimal, snappass):
         server.stop()
     return results
 
 
-def n_sweep(
-    targets: Targets, *, values: list[int], seconds: float, min_derivations: int, workers: int, cores: int
-) -> list[dict]:
-    rows = []
-    for n in values:
-        service = targets.service(workers=workers, scrypt_n=n, name=f"service-n{n}")
-        row = {"n": n}
-        row |= kdf_phase(service, n=n, cores=cores, seconds=seconds, min_derivations=min_derivations)
-        service.stop()
-        rows.append(row)
-        report.print_sweep_row(row)
-    return rows
+def slow_clients(targets: Targets, settings: dict, *, workers: int) -> dict:
+    service = targets.service(
+        workers=workers, scrypt_n=OWN_N, name="service-slow", env={"GUNICORN_TIMEOUT": str(slow.TIMEOUT)}
+    )
+    result = slow.run(service, **settings["slow"])
+    service.stop()
+    report.print_slow(result)
+    return result
+
+
+def miss_timing(targets: Targets, settings: dict, *, workers: int) -> dict:
+    # Wrong guesses are the point here: enough of them never destroy the secrets they aim at.
+    env = {"MAX_FAILED_ATTEMPTS": str(10**9)}
+    service = targets.service(workers=workers, scrypt_n=OWN_N, name="service-misses", env=env)
+    result = misses.run(service, targets.workdir / "service-misses", samples=settings["miss_samples"])
+    service.stop()
+    report.print_misses(result)
+    return result
 
 
 def payload_sweep(
     targets: Targets, *, sizes: list[int], largest_repeats: int, workers: int, backend: str = "local"
 ) -> list[dict]:
     env = targets.aws_env() if backend == "aws" else {}
-    service = targets.service(workers=workers, scrypt_n=DEFAULT_N, name=f"service-files-{backend}", env=env)
+    service = targets.service(workers=workers, scrypt_n=OWN_N, name=f"service-files-{backend}", env=env)
     rows = []
     for size in sizes:
         repeats = largest_repeats if size == max(sizes) else 1
@@ -289,8 +278,7 @@ def main(argv=None) -> None:
     ensure_static_files()
     results = {
         "machine": machine(),
-        "settings": settings | {"workers": args.workers, "quick": args.quick},
-        "one_derivation_ms": scrypt.one_derivation_ms(DEFAULT_N),
+        "settings": settings | {"workers": args.workers, "quick": args.quick, "argv": sys.argv[1:]},
     }
     started = time.monotonic()
     with Targets() as targets:
@@ -300,15 +288,10 @@ def main(argv=None) -> None:
         results["rounds"] = interleaved(
             targets, settings, rounds=settings["rounds"], workers=args.workers, cores=cores
         )
-        if "sweep" not in args.skip:
-            results["n_sweep"] = n_sweep(
-                targets,
-                values=settings["sweep_n"],
-                seconds=settings["sweep_seconds"],
-                min_derivations=settings["min_derivations"],
-                workers=args.workers,
-                cores=cores,
-            )
+        if "slow" not in args.skip:
+            results["slow"] = slow_clients(targets, settings, workers=args.workers)
+        if "misses" not in args.skip:
+            results["misses"] = miss_timing(targets, settings, workers=args.workers)
         if "files" not in args.skip:
             results["payloads"] = payload_sweep(
                 targets,

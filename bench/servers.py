@@ -104,7 +104,10 @@ class Targets(contextlib.ExitStack):
         return servers.env(table="SecretsBench", bucket="pysecrets-bench")
 
     def minimal(self, *, workers: int) -> Gunicorn:
-        settings = {"DJANGO_SETTINGS_MODULE": "bench.minimal.settings"}
+        settings = {
+            "DJANGO_SETTINGS_MODULE": "bench.minimal.settings",
+            "DATA_DIR": str(self.workdir / "minimal"),
+        }
         return self._started(
             Gunicorn(self.workdir, name="minimal", app="bench.minimal.wsgi", workers=workers, env=settings)
         )
@@ -116,6 +119,7 @@ class Targets(contextlib.ExitStack):
             "NO_SSL": "True",
             # The shared gunicorn settings log through our redacting logger, which reads Django settings.
             "DJANGO_SETTINGS_MODULE": "bench.minimal.settings",
+            "DATA_DIR": str(self.workdir / "snappass"),
         }
         return self._started(
             Gunicorn(self.workdir, name="snappass", app="snappass.main:app", workers=workers, env=env)

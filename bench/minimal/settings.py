@@ -1,5 +1,9 @@
 """The least Django needs to serve one DRF view."""
 
+import os
+import tempfile
+from pathlib import Path
+
 SECRET_KEY = "bench-only-not-a-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -15,3 +19,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+
+# Read by the service's gunicorn settings (its /metrics hooks), which the
+# minimal view and snappass are served with too: a scratch folder of their own.
+DATA_DIR = Path(os.environ.get("DATA_DIR") or tempfile.mkdtemp(prefix="pysecrets-bench-minimal-"))
