@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from sharing.domain.crypto import scrypt_n_allowed
+from sharing.domain.crypto import OWN_SCRYPT_N, scrypt_n_allowed
 from sharing.privatefiles import private_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -77,9 +77,14 @@ TTL_DAYS = envint("TTL_DAYS", 5, minimum=1)
 MAX_VIEWS = envint("MAX_VIEWS", 10, minimum=1)
 MAX_TEXT_BYTES = envint("MAX_TEXT_BYTES", 64 * 1024, minimum=1)
 MAX_FILE_BYTES = envint("MAX_FILE_BYTES", 1024**3, minimum=1)
-SCRYPT_N = envint("SCRYPT_N", 2**15)
-if not scrypt_n_allowed(SCRYPT_N):
-    raise ImproperlyConfigured(f"SCRYPT_N is {SCRYPT_N}; it must be a power of two from 2**10 to 2**20.")
+# scrypt's cost for passphrases people choose (generated ones are not
+# stretched: sharing.domain.passphrases). OWASP's minimum is the default and
+# the floor; a deployment may raise it.
+SCRYPT_N = envint("SCRYPT_N", OWN_SCRYPT_N)
+if not scrypt_n_allowed(SCRYPT_N, floor=OWN_SCRYPT_N):
+    raise ImproperlyConfigured(
+        f"SCRYPT_N is {SCRYPT_N}; it must be a power of two from 2**17 (131072) to 2**20."
+    )
 MIN_LIFETIME_SECONDS = 5 * 60
 MAX_LIFETIME_SECONDS = TTL_DAYS * 86400
 

@@ -26,7 +26,7 @@ from sharing import services
 
 call_command("setup_storage", verbosity=0)
 call_command("migrate", verbosity=0, interactive=False)
-services.secret_create_text(text="s3cret")
+services.secret_create_text(text="s3cret", passphrase="stretched through the gate")
 upload = services.secret_upload_begin()
 upload.write(b"file body")
 upload.finish(name="f.txt", content_type="text/plain")
@@ -43,7 +43,7 @@ def run_with_umask(code: str, umask: int, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "secrets_site.settings", "SCRYPT_N": "1024", **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "secrets_site.settings", **env},
         capture_output=True,
         text=True,
         preexec_fn=lambda: os.umask(umask),

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sharing.domain import crypto
 from sharing.stores.handler import record_store
 
-AUTHENTICATED = ["secret_id", "kind", "version", "kdf_n", "salt", "wrapped_key", "payload"]
+AUTHENTICATED = ["secret_id", "kind", "version", "kdf", "kdf_n", "salt", "wrapped_key", "payload"]
 UNAUTHENTICATED = ["views_left", "expires_at", "blob_size", "failed_attempts"]
 TEXT = "the plaintext that must never come out wrong"
 FILE = bytes(range(256)) * 100  # one chunk: fully checked before a view is spent

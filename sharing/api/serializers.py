@@ -6,11 +6,12 @@ numbers the lifecycle enforces; the rules themselves live in the lifecycle.
 
 from datetime import UTC, datetime
 
-from django.core.validators import ProhibitNullCharactersValidator
+from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from sharing.domain import passphrases
 from sharing.domain.lifecycle import ID_LENGTH
 from sharing.services import current_policy
 
@@ -86,7 +87,15 @@ class CreateOptionsSerializer(serializers.Serializer):
             shortest = policy.min_passphrase_length
             message = gettext("Ensure this field has at least %(min)s characters.") % {"min": shortest}
             fields["passphrase"] = redeclared(
-                fields["passphrase"], min_length=shortest, error_messages={"min_length": message}
+                fields["passphrase"],
+                min_length=shortest,
+                error_messages={"min_length": message},
+                # Refused by the lifecycle; stated here too so the schema shows it.
+                validators=[
+                    RegexValidator(
+                        f"^(?!{passphrases.GENERATED_FORM.pattern}$)", message=gettext(passphrases.REFUSED)
+                    )
+                ],
             )
         return fields
 

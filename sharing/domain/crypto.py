@@ -1,9 +1,16 @@
 """
 The envelope: how a secret is sealed (DESIGN.md §2).
 
-    passphrase --scrypt(salt, N, r=8, p=1)--> key-encryption key (KEK)
+    passphrase --KDF(salt)--> key-encryption key (KEK)
     KEK --AES-256-GCM--> wraps a random 256-bit data key (DEK)
     DEK --AES-256-GCM--> seals the text, or the file's metadata and its chunks
+
+The KDF depends on the passphrase's kind (``sharing.domain.passphrases``): a
+generated one (180 random bits) goes through HKDF-SHA256, a person's own is
+stretched with scrypt (N >= 2^17, r=8, p=1). Each record stores its format
+version, its KDF and the KDF's cost, so costs can rise without breaking what
+is stored. Version 1 records (scrypt at the N they carry, made before
+passphrases had kinds) still open.
 
 Because the content is sealed under the DEK, an upload is encrypted as it
 streams in, before any passphrase is known, and checking a passphrase only
@@ -32,14 +39,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-FORMAT_VERSION = 1
-SUPPORTED_VERSIONS = frozenset({1})
-# scrypt costs this service derives with: below, a passphrase is too cheap to
-# guess; above, one derivation (128*r*N bytes) would not fit a worker.
+FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = frozenset({1, 2})
+SCRYPT, HKDF_SHA256 = "scrypt", "hkdf-sha256"  # the KDF a record's key was derived with
+# scrypt costs a stored record may carry and this code derives with: version 1
+# records were made at 2^15; above 2^20 one derivation (128*r*N bytes) would
+# not fit a worker.
 MIN_SCRYPT_N, MAX_SCRYPT_N = 2**10, 2**20
+# The cost for a person's own passphrase: OWASP's minimum for scrypt, the
+# default and the floor of SCRYPT_N.
+OWN_SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
 KEY_BYTES = 32
@@ -48,7 +62,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 PREFIX_BYTES = 7
 CHUNK_BYTES = 256 * 1024  # plaintext per file chunk; ciphertext chunks are 16 bytes longer
-_LAST_CHUNK_INDEX = 0xFFFFFFFF  # reserved for metadata, so chunks stop one short of it
+_METADATA_INDEX = 0xFFFFFFFF  # the nonce counter reserved for metadata, so chunks stop one short of it
 _CHUNK, _LAST, _META = 0, 1, 2
 
 __all__ = [
@@ -57,6 +71,7 @@ __all__ = [
     "FileDecryptor",
     "FileEncryptor",
     "derive_key",
+    "expand_key",
     "new_data_key",
     "new_salt",
     "open_metadata",
@@ -71,13 +86,16 @@ class DecryptionFailed(Exception):
     """Authentication failed: wrong key, or data altered, truncated or moved."""
 
 
-def scrypt_n_allowed(n: int) -> bool:
-    return MIN_SCRYPT_N <= n <= MAX_SCRYPT_N and n & (n - 1) == 0
+def scrypt_n_allowed(n: int, *, floor: int = MIN_SCRYPT_N) -> bool:
+    """Whether ``n`` is a power of two from ``floor`` to ``MAX_SCRYPT_N``."""
+    return floor <= n <= MAX_SCRYPT_N and n & (n - 1) == 0
 
 
-def can_open(version: int, kdf_n: int) -> bool:
-    """Whether a stored record's format and cost are ones this code derives and opens."""
-    return version in SUPPORTED_VERSIONS and scrypt_n_allowed(kdf_n)
+def can_open(version: int, kdf: str, kdf_n: int) -> bool:
+    """Whether a stored record's format, KDF and cost are ones this code derives and opens."""
+    if kdf == HKDF_SHA256:
+        return version >= 2 and version in SUPPORTED_VERSIONS and kdf_n == 0
+    return kdf == SCRYPT and version in SUPPORTED_VERSIONS and scrypt_n_allowed(kdf_n)
 
 
 def _aad(secret_id: str, purpose: str, version: int = FORMAT_VERSION) -> bytes:
@@ -93,8 +111,17 @@ def new_data_key() -> bytes:
 
 
 def derive_key(passphrase: str, salt: bytes, n: int) -> bytes:
-    """scrypt(passphrase, salt, N=n, r=8, p=1) -> 32-byte key; ~100 ms of one core at N=2^15."""
+    """scrypt(passphrase, salt, N=n, r=8, p=1) -> 32-byte key; ~0.4 s of one core and 128 MiB at N=2^17."""
     kdf = Scrypt(salt=salt, length=KEY_BYTES, n=n, r=SCRYPT_R, p=SCRYPT_P)
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def expand_key(passphrase: str, salt: bytes) -> bytes:
+    """
+    HKDF-SHA256(passphrase, salt) -> 32-byte key, for generated passphrases only:
+    they carry 180 random bits, so the key needs extracting, not stretching.
+    """
+    kdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=b"pysecrets/v2/kek")
     return kdf.derive(passphrase.encode("utf-8"))
 
 
@@ -158,7 +185,7 @@ class FileEncryptor:
         self.size = 0
 
     def _seal_chunk(self, chunk: bytes, flag: int) -> bytes:
-        if self._index >= _LAST_CHUNK_INDEX:
+        if self._index >= _METADATA_INDEX:
             raise ValueError("file too large for one stream")
         nonce = _file_nonce(self._prefix, self._index, flag)
         self._index += 1
@@ -189,7 +216,7 @@ class FileEncryptor:
         last = self._seal_chunk(bytes(self._buffer), _LAST)
         self._buffer.clear()
         meta = json.dumps({"name": name, "type": content_type, "size": self.size}).encode()
-        nonce = _file_nonce(self._prefix, _LAST_CHUNK_INDEX, _META)
+        nonce = _file_nonce(self._prefix, _METADATA_INDEX, _META)
         sealed_meta = nonce + self._aead.encrypt(nonce, meta, _aad(self._secret_id, "meta"))
         return last, sealed_meta
 

@@ -12,16 +12,18 @@ A stored end-to-end record uses the ``SecretRecord`` fields thus:
 
     kind         "e2e-text" or "e2e-file"
     version      the end-to-end format version (1)
-    kdf_n        0: the server derives nothing
+    kdf          "none", kdf_n 0: the server derives nothing
     salt         SHA-256 of ``payload``, as the sender committed to it
     wrapped_key  the verifier: SHA-256(label || proof || that digest)
     payload      the sealed text, or the file's sealed metadata
     blob_size    the sealed body's bytes (files)
 
-A reveal checks the proof against the verifier over the stored digest (the
-same work for every id, known or not), then that the payload still has that
-digest, and only then claims a view: a wrong proof, or a payload altered in
-storage, is the one ``SecretNotFound`` and spends nothing.
+A reveal takes the lifecycle's one way in (``Lifecycle.attempt``): it
+reserves an attempt, checks the proof against the verifier over the stored
+digest (the same work for every id, known or not), then that the payload
+still has that digest, and only then claims a view, which gives the attempt
+back: a wrong proof, or a payload altered in storage, is the one
+``SecretNotFound`` and spends an attempt, never a view.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sharing.domain.lifecycle import BLOB_KINDS, Created, Lifecycle, PlaintextStream, is_secret_id
-from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound, StorageUnavailable
+from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
 from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord, Tally
 
 E2E_TEXT, E2E_FILE = "e2e-text", "e2e-file"
 KINDS = frozenset({E2E_TEXT, E2E_FILE})
 assert E2E_FILE in BLOB_KINDS  # so the sweep deletes their bodies too
 VERSION = 1
+KDF = "none"
 _LABEL = b"pysecrets-e2e/v1"
 DIGEST_BYTES = 32
 PROOF_BYTES = 32
@@ -134,6 +137,7 @@ class EndToEnd:
             secret_id=secret_id,
             kind=kind,
             version=VERSION,
+            kdf=KDF,
             kdf_n=0,
             salt=hashlib.sha256(payload).digest(),
             wrapped_key=verifier,
@@ -215,57 +219,22 @@ class EndToEnd:
 
     # -- reveal and burn --------------------------------------------------------
 
-    def _unlock(self, secret_id: str, proof: bytes) -> SecretRecord:
-        """Return the live record the proof opens, or raise the one ``SecretNotFound``."""
-        record = self.records.get(secret_id, now=self.lifecycle.clock()) if is_secret_id(secret_id) else None
-        live = (
-            record is not None
-            and record.kind in KINDS
-            and record.version == VERSION
-            and record.failed_attempts < self.policy.max_failed_attempts
-        )
-        # The same hash and comparison whether or not the id is known.
-        expected = verifier(proof, record.salt if live else _NO_DIGEST)
-        if not hmac.compare_digest(expected, record.wrapped_key if live else _NO_VERIFIER) or not live:
-            if live:
-                self._fail_attempt(record)
-            raise SecretNotFound()
-        if not hmac.compare_digest(hashlib.sha256(record.payload).digest(), record.salt):
-            raise SecretNotFound()  # altered in storage since it was created: spend nothing
-        return record
-
-    def _fail_attempt(self, record: SecretRecord) -> None:
-        now = self.lifecycle.clock()
-        tally = Tally(
-            now, {"failed_attempts": 1}, if_last={"destroyed": 1, "stored_bytes": -record.blob_size}
-        )
-        try:
-            limit = self.policy.max_failed_attempts
-            destroyed = self.records.add_failure(record.secret_id, now=now, limit=limit, tally=tally)
-            if destroyed and record.kind == E2E_FILE:
-                self.blobs.delete(record.secret_id)
-        except StorageUnavailable:
-            pass  # the answer is the same 404 whatever happens here (see Lifecycle._fail_attempt)
-
-    def _claim(self, record: SecretRecord) -> int:
-        now = self.lifecycle.clock()
-        tally = Tally(now, {"views": 1}, if_last={"used_up": 1, "stored_bytes": -record.blob_size})
-        views_left = self.records.claim_view(record.secret_id, now=now, tally=tally)
-        if views_left is None:
-            raise SecretNotFound()
-        return views_left
+    def _unlock(self, secret_id: str, proof: bytes) -> tuple[SecretRecord, float]:
+        """Return the live record the proof opens and when the attempt began, or raise ``SecretNotFound``."""
+        record, _, started = self.lifecycle.attempt(secret_id, lambda record: _proven(record, proof))
+        return record, started
 
     def reveal(self, *, secret_id: str, proof: bytes) -> SealedText | SealedFile:
-        record = self._unlock(secret_id, proof)
+        record, started = self._unlock(secret_id, proof)
         if record.kind == E2E_TEXT:
-            return SealedText(sealed=record.payload, views_left=self._claim(record))
+            return SealedText(sealed=record.payload, views_left=self.lifecycle.claim(record, started))
         try:
             body = self.blobs.open_read(secret_id)
         except BlobNotFound:
             raise SecretNotFound() from None
         views_left = None
         try:
-            views_left = self._claim(record)
+            views_left = self.lifecycle.claim(record, started)
         finally:
             if views_left is None:
                 body.close()
@@ -283,12 +252,18 @@ class EndToEnd:
         )
 
     def burn(self, *, secret_id: str, proof: bytes) -> None:
-        record = self._unlock(secret_id, proof)
-        tally = Tally(self.lifecycle.clock(), {"burned": 1, "stored_bytes": -record.blob_size})
-        if not self.records.delete(secret_id, tally=tally):
-            raise SecretNotFound()
-        if record.kind == E2E_FILE:
-            self.blobs.delete(secret_id)
+        self.lifecycle.remove(*self._unlock(secret_id, proof))
+
+
+def _proven(record: SecretRecord | None, proof: bytes) -> bool | None:
+    """``True`` if ``proof`` opens ``record``; the same hash and comparison whether or not there is one."""
+    live = record is not None and record.kind in KINDS and record.version == VERSION
+    expected = verifier(proof, record.salt if live else _NO_DIGEST)
+    if not hmac.compare_digest(expected, record.wrapped_key if live else _NO_VERIFIER) or not live:
+        return None
+    if not hmac.compare_digest(hashlib.sha256(record.payload).digest(), record.salt):
+        return None  # altered in storage since it was created
+    return True
 
 
 def _read_all(body, size: int = 1024 * 1024) -> Iterator[bytes]:

@@ -5,12 +5,17 @@ The secret lifecycle, in one place (DESIGN.md §3): create, reveal, burn, sweep.
 in ``sharing.stores.base``; it knows nothing of Django or HTTP. Its rules:
 
 - create: validate, seal, write the blob (files) before the record, and the
-  record only if its id is free;
-- reveal: load (expired counts as absent), derive the key, prove it by
-  decrypting, then atomically claim one view, and only then hand out the
-  plaintext; a wrong passphrase consumes nothing;
-- burn: whoever holds id and passphrase deletes the secret now;
-- unknown, wrong passphrase, used up and expired are one ``SecretNotFound``.
+  record only if its id is free. A generated passphrase is keyed by HKDF, a
+  person's own is stretched by scrypt (``sharing.domain.passphrases``);
+- reveal: reserve one passphrase attempt atomically, then derive the key the
+  way the passphrase's kind says, prove it by decrypting, then atomically
+  claim one view (which gives the attempt back), and only then hand out the
+  plaintext; a wrong passphrase keeps its attempt, and the one that uses the
+  last attempt destroys the secret;
+- burn: whoever holds id and passphrase deletes the secret now, if it is live;
+- unknown, wrong passphrase, used up and expired are one ``SecretNotFound``,
+  at one cost: the same reservation step (the same storage writes) and the
+  derivation the passphrase's kind costs, whatever is stored.
 
 It is also the one place that decides what the operators' counters count
 (``COUNTERS`` in ``sharing.stores.base``): each state change hands the record
@@ -26,8 +31,9 @@ import string
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sharing.domain import crypto
+from sharing.domain import crypto, passphrases
 from sharing.errors import (
     FILE_TOO_LARGE,
     InvalidInput,
@@ -39,23 +45,22 @@ from sharing.errors import (
 from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord, Tally
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ID_LENGTH = 16
 ID_ALPHABET = string.ascii_letters + string.digits
-PASSPHRASE_LENGTH = 32
-PASSPHRASE_ALPHABET = ID_ALPHABET + "!#$%&*+-=?@_~"
 TEXT, FILE = "text", "file"
 # Kinds whose body is a blob; "e2e-file" is an end-to-end file (sharing.domain.e2e).
 BLOB_KINDS = frozenset({FILE, "e2e-file"})
 _ID_CHARS = frozenset(ID_ALPHABET)
+# What a miss derives against: no record's salt, and a wrapped key that never opens.
+_NO_SALT = b"\0" * crypto.SALT_BYTES
+_NO_WRAPPED_KEY = b"\0" * (crypto.NONCE_BYTES + crypto.KEY_BYTES + crypto.TAG_BYTES)
+_NO_ID = "0" * ID_LENGTH
 
 
 def new_secret_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
-
-
-def new_passphrase() -> str:
-    return "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_LENGTH))
 
 
 def is_secret_id(value: str) -> bool:
@@ -72,8 +77,12 @@ class Policy:
     max_text_bytes: int = 64 * 1024
     max_file_bytes: int = 1024**3
     min_passphrase_length: int = 12
-    max_failed_attempts: int = 10  # wrong passphrases a secret survives before it is destroyed
-    kdf_n: int = 2**15
+    max_failed_attempts: int = 10  # the wrong passphrase that makes this many destroys the secret
+    kdf_n: int = crypto.OWN_SCRYPT_N  # scrypt's N for a person's own passphrase
+
+    def __post_init__(self):
+        if not crypto.scrypt_n_allowed(self.kdf_n):
+            raise ValueError(f"scrypt N {self.kdf_n} is not a power of two this code derives with")
 
     def check(self, *, view_count: int, lifetime: int | None, passphrase: str | None) -> None:
         if not 1 <= view_count <= self.max_views:
@@ -94,6 +103,9 @@ class Policy:
                 field="passphrase",
                 params={"min": self.min_passphrase_length},
             )
+        if passphrase is not None and passphrases.is_generated(passphrase):
+            # It would be keyed without stretching, as only a generated one may be.
+            raise InvalidInput(passphrases.REFUSED, field="passphrase")
 
 
 @dataclass(frozen=True)
@@ -198,9 +210,18 @@ class Lifecycle:
         clock: Callable[[], float] = time.time,
         derive: Callable[[str, bytes, int], bytes] = crypto.derive_key,
     ):
-        """``derive`` is scrypt; the service passes it through a per-machine cap on derivations."""
+        """
+        ``derive`` is scrypt, for own passphrases; the service passes it
+        through a per-machine cap on derivations. HKDF, for generated ones,
+        takes microseconds and needs no cap.
+        """
         self.records, self.blobs, self.policy, self.clock = records, blobs, policy, clock
         self.derive = derive
+
+    def _kek(self, passphrase: str, salt: bytes, kdf: str, n: int) -> bytes:
+        if kdf == crypto.HKDF_SHA256:
+            return crypto.expand_key(passphrase, salt)
+        return self.derive(passphrase, salt, n)
 
     # -- create ---------------------------------------------------------------
 
@@ -217,16 +238,19 @@ class Lifecycle:
         blob_size: int = 0,
     ) -> tuple[SecretRecord, str]:
         self.policy.check(view_count=view_count, lifetime=lifetime, passphrase=passphrase)
-        passphrase = passphrase or new_passphrase()
+        if passphrase is None:
+            passphrase, kdf, n = passphrases.new_passphrase(), crypto.HKDF_SHA256, 0
+        else:
+            kdf, n = crypto.SCRYPT, self.policy.kdf_n
         salt = crypto.new_salt()
-        kek = self.derive(passphrase, salt, self.policy.kdf_n)
         record = SecretRecord(
             secret_id=secret_id,
             kind=kind,
             version=crypto.FORMAT_VERSION,
-            kdf_n=self.policy.kdf_n,
+            kdf=kdf,
+            kdf_n=n,
             salt=salt,
-            wrapped_key=crypto.wrap_key(kek, data_key, secret_id=secret_id),
+            wrapped_key=crypto.wrap_key(self._kek(passphrase, salt, kdf, n), data_key, secret_id=secret_id),
             payload=payload,
             views_left=view_count,
             expires_at=int(self.clock()) + (lifetime or self.policy.max_lifetime),
@@ -304,56 +328,103 @@ class Lifecycle:
 
     # -- reveal and burn --------------------------------------------------------
 
-    def _unlock(self, secret_id: str, passphrase: str, kind: str | None) -> tuple[SecretRecord, bytes]:
-        """Return the live record and its data key, or raise the one ``SecretNotFound``."""
-        record = self.records.get(secret_id, now=self.clock()) if is_secret_id(secret_id) else None
-        if (
-            record is None
-            or record.kind not in (TEXT, FILE)
-            or (kind is not None and record.kind != kind)
-            or not crypto.can_open(record.version, record.kdf_n)  # a damaged or foreign record
-            or record.failed_attempts >= self.policy.max_failed_attempts  # destroyed, not yet deleted
-        ):
-            # Spend what a real attempt spends, so timing does not tell which ids exist.
-            self.derive(passphrase, b"\0" * crypto.SALT_BYTES, self.policy.kdf_n)
-            raise SecretNotFound()
-        kek = self.derive(passphrase, record.salt, record.kdf_n)
-        try:
-            return record, crypto.unwrap_key(
-                kek, record.wrapped_key, secret_id=secret_id, version=record.version
-            )
-        except crypto.DecryptionFailed:
-            self._fail_attempt(record)
-            raise SecretNotFound() from None
+    def attempt(
+        self, secret_id: str, opens: Callable[[SecretRecord | None], T | None]
+    ) -> tuple[SecretRecord, T, float]:
+        """
+        The one way into a stored secret, of any kind: reserve one attempt on
+        it, atomically and before any key work, then ``opens(record)`` (the
+        record, or ``None`` if there was no live one) proves what the caller
+        sent and returns what it opened, or ``None``. Return the record, that,
+        and the time the attempt began; or raise the one ``SecretNotFound``,
+        leaving the attempt spent. The attempt that uses the last one a
+        secret allows destroys it.
 
-    def _fail_attempt(self, record: SecretRecord) -> None:
-        """Count a wrong passphrase against the secret; the one that reaches the limit destroys it."""
-        now = self.clock()
-        tally = Tally(
-            now, {"failed_attempts": 1}, if_last={"destroyed": 1, "stored_bytes": -record.blob_size}
+        ``opens`` must do the same work for ``None``, a record it cannot open
+        and a wrong proof, so that what a miss costs depends only on what the
+        caller sent: the reservation costs the same whatever is stored.
+        """
+        started = self.clock()
+        limit = self.policy.max_failed_attempts
+        # A malformed id names no secret; a fresh random one stands in for it,
+        # so it costs what any miss costs and no hostile key reaches the store.
+        probe = secret_id if is_secret_id(secret_id) else new_secret_id()
+        record = self.records.reserve_attempt(
+            probe, now=started, limit=limit, tally=Tally(started, {"failed_attempts": 1})
         )
+        opened = opens(record)
+        if opened is None:
+            if record is not None and record.failed_attempts >= limit:
+                self._destroy(record, started)
+            raise SecretNotFound()
+        return record, opened, started
+
+    def _unlock(self, secret_id: str, passphrase: str, kind: str | None) -> tuple[SecretRecord, bytes, float]:
+        record, data_key, started = self.attempt(secret_id, lambda record: self._try_key(record, passphrase))
+        if kind is not None and record.kind != kind:
+            # The right passphrase on the other kind's route takes nothing; its attempt goes back.
+            self.records.release_attempt(record.secret_id, tally=Tally(started, {"failed_attempts": -1}))
+            raise SecretNotFound()
+        return record, data_key, started
+
+    def _try_key(self, record: SecretRecord | None, passphrase: str) -> bytes | None:
+        """
+        The record's data key if ``passphrase`` opens it, else ``None``.
+
+        A generated passphrase is only ever tried through HKDF, an own one only
+        through scrypt: against a record of the other kind, or none, it spends
+        exactly what a miss of its own kind spends. Version 1 records, made
+        before passphrases had kinds, open through scrypt at the cost they
+        carry, whatever the passphrase's form, until they expire.
+        """
+        generated = passphrases.is_generated(passphrase)
+        usable = (
+            record is not None
+            and record.kind in (TEXT, FILE)
+            and crypto.can_open(record.version, record.kdf, record.kdf_n)  # not damaged or foreign
+        )
+        hit = usable and (record.version == 1 or generated == (record.kdf == crypto.HKDF_SHA256))
+        if hit:
+            kek = self._kek(passphrase, record.salt, record.kdf, record.kdf_n)
+            wrapped, secret_id, version = record.wrapped_key, record.secret_id, record.version
+        else:
+            miss = (crypto.HKDF_SHA256, 0) if generated else (crypto.SCRYPT, self.policy.kdf_n)
+            kek = self._kek(passphrase, _NO_SALT, *miss)
+            wrapped, secret_id, version = _NO_WRAPPED_KEY, _NO_ID, crypto.FORMAT_VERSION
+        try:
+            data_key = crypto.unwrap_key(kek, wrapped, secret_id=secret_id, version=version)
+        except crypto.DecryptionFailed:
+            return None
+        return data_key if hit else None
+
+    def _destroy(self, record: SecretRecord, started: float) -> None:
+        """The attempt that used the last one a secret allows destroys it (unless a claim gave one back)."""
+        tally = Tally(started, {"destroyed": 1, "stored_bytes": -record.blob_size})
         # The answer is the same 404 whatever happens here: a storage outage
         # must not turn it into a 503 that tells the guesser the id exists.
         try:
             limit = self.policy.max_failed_attempts
-            if (
-                self.records.add_failure(record.secret_id, now=now, limit=limit, tally=tally)
-                and record.kind == FILE
-            ):
+            destroyed = self.records.destroy(record.secret_id, limit=limit, tally=tally)
+            if destroyed and record.kind in BLOB_KINDS:
                 self.blobs.delete(record.secret_id)
         except StorageUnavailable:
-            log.warning("Could not count a failed passphrase attempt")
+            log.warning("Could not destroy a secret that ran out of attempts")
 
-    def _claim(self, record: SecretRecord) -> int:
+    def claim(self, record: SecretRecord, started: float) -> int:
+        """Take one view of an opened record for the attempt begun at ``started``; its attempt goes back."""
         # The counts travel with the claim: one atomic step where the store can
         # (SQLite), so no second round trip can fail after the view is taken.
         # A store that must count separately logs a failed count and still
         # returns the claim (the contract in sharing.stores.base): the user's
         # view is spent either way, so it must reach them; a lost count is the
-        # lesser harm.
-        now = self.clock()
-        tally = Tally(now, {"views": 1}, if_last={"used_up": 1, "stored_bytes": -record.blob_size})
-        views_left = self.records.claim_view(record.secret_id, now=now, tally=tally)
+        # lesser harm. The attempt's reservation is given back with the view,
+        # on the day it was counted.
+        tally = Tally(
+            started,
+            {"views": 1, "failed_attempts": -1},
+            if_last={"used_up": 1, "stored_bytes": -record.blob_size},
+        )
+        views_left = self.records.claim_view(record.secret_id, now=self.clock(), tally=tally)
         if views_left is None:
             raise SecretNotFound()
         return views_left
@@ -361,16 +432,16 @@ class Lifecycle:
     def reveal(
         self, *, secret_id: str, passphrase: str, kind: str | None = None
     ) -> RevealedText | RevealedFile:
-        record, data_key = self._unlock(secret_id, passphrase, kind)
+        record, data_key, started = self._unlock(secret_id, passphrase, kind)
         try:
             if record.kind == TEXT:
                 text = crypto.open_text(data_key, record.payload, secret_id=secret_id, version=record.version)
-                return RevealedText(text=text.decode("utf-8"), views_left=self._claim(record))
-            return self._reveal_file(record, data_key)
+                return RevealedText(text=text.decode("utf-8"), views_left=self.claim(record, started))
+            return self._reveal_file(record, data_key, started)
         except crypto.DecryptionFailed:
             raise SecretNotFound() from None
 
-    def _reveal_file(self, record: SecretRecord, data_key: bytes) -> RevealedFile:
+    def _reveal_file(self, record: SecretRecord, data_key: bytes, started: float) -> RevealedFile:
         secret_id = record.secret_id
         meta = crypto.open_metadata(data_key, record.payload, secret_id=secret_id, version=record.version)
         try:
@@ -384,7 +455,7 @@ class Lifecycle:
             )
             chunks = decryptor.chunks(body.read)
             first = next(chunks)  # proves the body belongs to this record before a view is spent
-            views_left = self._claim(record)
+            views_left = self.claim(record, started)
         finally:
             if views_left is None:
                 body.close()
@@ -402,12 +473,18 @@ class Lifecycle:
         )
 
     def burn(self, *, secret_id: str, passphrase: str, kind: str | None = None) -> None:
-        record, _ = self._unlock(secret_id, passphrase, kind)
-        tally = Tally(self.clock(), {"burned": 1, "stored_bytes": -record.blob_size})
-        if not self.records.delete(secret_id, tally=tally):
+        record, _, started = self._unlock(secret_id, passphrase, kind)
+        self.remove(record, started)
+
+    def remove(self, record: SecretRecord, started: float) -> None:
+        """Delete an opened record (a burn) and its body, if it is still live; else ``SecretNotFound``."""
+        tally = Tally(started, {"burned": 1, "stored_bytes": -record.blob_size, "failed_attempts": -1})
+        # Only a live record: one whose last view was just claimed is the
+        # reader's, and its blob is still streaming to them.
+        if not self.records.delete(record.secret_id, now=self.clock(), tally=tally):
             raise SecretNotFound()
-        if record.kind == FILE:
-            self.blobs.delete(secret_id)
+        if record.kind in BLOB_KINDS:
+            self.blobs.delete(record.secret_id)
 
     # -- housekeeping -----------------------------------------------------------
 
@@ -418,7 +495,7 @@ class Lifecycle:
         record is about to be written). Return (records, blobs) deleted.
         """
         now = self.clock()
-        expired = self.records.sweep_expired(now=now, tally=_expired_counts)
+        expired = self.records.sweep_expired(now=now, tally=Tally(now, {"expired": 1}))
         for record in expired:
             if record.kind in BLOB_KINDS:
                 self.blobs.delete(record.secret_id)
@@ -430,11 +507,3 @@ class Lifecycle:
                 self.blobs.delete(blob_id)
                 orphans += 1
         return len(expired), orphans
-
-
-def _expired_counts(record: SecretRecord) -> dict[str, int]:
-    # A record at 0 views is one a backend could not delete at its last view:
-    # it was counted as used up then, so the sweep counts nothing for it.
-    if record.views_left < 1:
-        return {}
-    return {"expired": 1, "stored_bytes": -record.blob_size}

@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Iterator, Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "COUNTERS",
+    "TOTAL",
     "BlobNotFound",
     "BlobStore",
     "BlobWriter",
@@ -66,28 +70,70 @@ class SecretRecord:
     secret_id: str
     kind: str  # "text" or "file"
     version: int  # envelope format version (sharing.domain.crypto.FORMAT_VERSION)
-    kdf_n: int  # scrypt cost N used for this record
-    salt: bytes  # scrypt salt
+    kdf: str  # the KDF the passphrase key comes from: "scrypt" or "hkdf-sha256"
+    kdf_n: int  # scrypt's cost N (0 for HKDF)
+    salt: bytes  # KDF salt
     wrapped_key: bytes  # the data key, sealed under the passphrase key
     payload: bytes  # text: the sealed text; file: the sealed file metadata
     views_left: int
     expires_at: int  # Unix seconds; at or after this instant the record is gone
     blob_size: int = 0  # bytes of the encrypted blob (file records only)
-    failed_attempts: int = 0  # wrong passphrases tried so far
+    failed_attempts: int = 0  # passphrase attempts reserved and not given back
+
+
+TOTAL = "total"  # the key of the all-time counters, beside one key per UTC day
+
+
+def _checked(changes: Mapping[str, int]) -> Mapping[str, int]:
+    unknown = set(changes) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters: {', '.join(sorted(unknown))}")
+    if not all(type(n) is int for n in changes.values()):
+        raise ValueError("counter changes are whole numbers")
+    return MappingProxyType(dict(changes))
 
 
 @dataclasses.dataclass(frozen=True)
 class Tally:
     """
-    Counter changes that go with one state change. They are added, on the UTC
-    day of ``now`` and to the totals, only if the change happens.
+    The operators' counters that move with one state change, added on the UTC
+    day of ``now`` and to the totals, only if the change happens:
+    ``changes``, and ``if_last`` as well when the record goes with the step
+    (the last view). Checked when made: every name is one of ``COUNTERS``,
+    every change a whole number, so a bad tally fails before any change.
+
+        Tally(now, {"views": 1}, if_last={"used_up": 1, "stored_bytes": -4096})
+        # counts "views +1; if last: used_up +1, stored_bytes -4096"
     """
 
     now: float
     changes: Mapping[str, int]
-    # claim_view and add_failure only: added as well when the record went with
-    # this step (the last view; the failure that reached the limit).
     if_last: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "changes", _checked(self.changes))
+        object.__setattr__(self, "if_last", _checked(self.if_last))
+
+    def counts(self, *, last: bool = False) -> dict[str, int]:
+        """The non-zero changes to add: ``changes``, with ``if_last`` summed in when ``last``."""
+        added = dict(self.changes)
+        for name, n in self.if_last.items() if last else ():
+            added[name] = added.get(name, 0) + n
+        return {name: n for name, n in added.items() if n}
+
+    def unchanged(self) -> dict[str, int]:
+        """
+        The same counters moved by nothing: what a step that changed no record
+        writes where it must cost what a step that did costs (``reserve_attempt``).
+        """
+        return {name: 0 for name in self.changes}
+
+    def __str__(self) -> str:
+        def listed(changes: Mapping[str, int]) -> str:
+            return ", ".join(f"{name} {n:+d}" for name, n in changes.items()) or "nothing"
+
+        last = f"; if last: {listed(self.if_last)}" if self.if_last else ""
+        return f"{listed(self.changes)}{last} on {utc_day(self.now).isoformat()}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,16 +146,6 @@ class Usage:
 
 def utc_day(now: float) -> datetime.date:
     return datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-
-
-def checked_counts(changes: Mapping[str, int]) -> dict[str, int]:
-    """Return the non-zero changes; refuse names outside ``COUNTERS`` and non-integers."""
-    unknown = set(changes) - set(COUNTERS)
-    if unknown:
-        raise ValueError(f"unknown counters: {', '.join(sorted(unknown))}")
-    if not all(type(n) is int for n in changes.values()):
-        raise ValueError("counter changes are whole numbers")
-    return {name: n for name, n in changes.items() if n}
 
 
 def build_usage(
@@ -136,9 +172,18 @@ class RecordStore:
     """
     Small records keyed by secret id.
 
-    Expiry is part of the contract, not an optimisation: a record whose
-    ``expires_at <= now`` must behave exactly like an absent one in ``get`` and
-    ``claim_view``, whether or not it is still physically stored.
+    A record is *live* while it has a view left and has not expired. Expiry is
+    part of the contract, not an optimisation: a record whose
+    ``expires_at <= now`` must behave exactly like an absent one in every
+    operation below but ``sweep_expired``, whether or not it is still stored.
+
+    A reveal or burn first *reserves* a passphrase attempt (``reserve_attempt``),
+    before any key is derived, so parallel guesses can never exceed the cap;
+    a right passphrase gives its reservation back with the view it claims
+    (``claim_view``), the burn (``delete``) or ``release_attempt``; a wrong
+    one keeps it as a failure. Every conditional write is safe to retry on the
+    backend's side: a retried ``put`` never fails its own create, a retried
+    ``claim_view`` never takes two views.
     """
 
     def __init__(self, **options):
@@ -157,54 +202,95 @@ class RecordStore:
         """Return the record, or ``None`` if absent, used up or expired at ``now``."""
         raise NotImplementedError(".get() must be overridden")
 
+    def reserve_attempt(
+        self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None
+    ) -> SecretRecord | None:
+        """
+        Atomically reserve one passphrase attempt on a live record that has
+        fewer than ``limit`` attempts reserved or failed: add one to its
+        ``failed_attempts`` and return the record as it is after. Return
+        ``None`` if there is no such record.
+
+        This step must cost the same whether or not a record was there: the
+        same calls, in the same transaction or order, with the same writes.
+        ``tally``'s counters are written either way, moved by
+        ``tally.unchanged()`` (zeros) when nothing was reserved, so a miss
+        writes and syncs what a hit does and the cost of a guess does not
+        tell whether the id exists.
+        """
+        raise NotImplementedError(".reserve_attempt() must be overridden")
+
     def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
         """
-        Atomically take one view: decrement ``views_left`` if the record exists,
-        has a view left and has not expired at ``now``.
+        Atomically take one view for an attempt that reserved: decrement
+        ``views_left`` and give back one reserved attempt, if the record is
+        live at ``now`` and holds a reservation.
 
         Return the views left after this claim; ``0`` means this was the last
         view and the record is gone: deleted in the same atomic step, or (where
         the backend cannot do both at once) left in a state that reads as
-        absent to ``get`` and ``claim_view`` until it is deleted. Return
-        ``None`` if no view could be claimed. Of any number of concurrent calls
-        from any number of processes or machines, exactly ``views_left`` succeed.
+        absent until it is deleted. Return ``None`` if no view could be
+        claimed. Of any number of concurrent calls from any number of
+        processes or machines, exactly ``views_left`` succeed, and a call the
+        backend's client retries takes at most one view.
         """
         raise NotImplementedError(".claim_view() must be overridden")
 
-    def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
-        """
-        Atomically count one wrong passphrase against a live record (as for
-        ``claim_view``: present, a view left, not expired at ``now``). When the
-        count reaches ``limit`` the record goes in the same step, as after its
-        last view, and ``True`` is returned: the secret is destroyed. Return
-        ``False`` otherwise, including when there is no live record. Of any
-        number of concurrent calls, at most one returns ``True``.
-        """
-        raise NotImplementedError(".add_failure() must be overridden")
+    def release_attempt(self, secret_id: str, *, tally: Tally | None = None) -> None:
+        """Give back one reserved attempt (a right passphrase that takes nothing)."""
+        raise NotImplementedError(".release_attempt() must be overridden")
 
-    def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
-        """Delete the record. Return whether one was there."""
+    def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
+        """
+        Delete the record if its ``failed_attempts`` reached ``limit`` (every
+        attempt it allows failed); return it, or ``None`` if it was not deleted.
+        Of any number of concurrent calls, at most one returns a record.
+        """
+        raise NotImplementedError(".destroy() must be overridden")
+
+    def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
+        """
+        Delete the record if it is live at ``now`` (a burn); return whether it
+        was. A record that lost its last view to a concurrent claim, or expired,
+        is not deleted here (its leftover goes with the claim or the sweep).
+        """
         raise NotImplementedError(".delete() must be overridden")
 
-    def sweep_expired(
-        self, *, now: float, tally: Callable[[SecretRecord], Mapping[str, int]] | None = None
-    ) -> list[SecretRecord]:
+    def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         """
         Delete every record expired at ``now``; return the deleted records.
-        ``tally(record)`` gives the counter changes for each record deleted;
-        their sum is counted on ``now``'s day.
+        ``tally.changes`` are counted once for each of them that was still live
+        when it expired (see ``swept_counts``), in one addition.
         """
         raise NotImplementedError(".sweep_expired() must be overridden")
 
+    @staticmethod
+    def swept_counts(swept: list[SecretRecord], tally: Tally | None) -> dict[str, int]:
+        """
+        What a sweep counts: ``tally.changes`` once for each record that expired
+        with a view left, and the blob bytes those records held off
+        ``stored_bytes``. A record at 0 views is one a backend could not delete
+        at its last view: it was counted as used up then, so it counts nothing.
+        """
+        if tally is None:
+            return {}
+        total: dict[str, int] = {}
+        for record in swept:
+            if record.views_left < 1:
+                continue
+            for name, n in {**tally.changes, "stored_bytes": -record.blob_size}.items():
+                total[name] = total.get(name, 0) + n
+        return {name: n for name, n in total.items() if n}
+
     # -- counters ---------------------------------------------------------------
     #
-    # ``put``, ``claim_view``, ``delete`` and ``sweep_expired`` take a ``tally``:
-    # counter changes to make if, and only if, the state change happens. A
-    # backend that can make both in one atomic step does so (SQLite: one
-    # transaction). One that cannot makes the state change first and then the
-    # counts; if counting then fails, the change stands and the operation still
-    # returns its result, logging the failure (a claimed view must reach its
-    # user; a count may be lost, never made up).
+    # Every state change takes a ``tally``: counter changes to make if, and
+    # only if, the change happens. A backend that can make both in one atomic
+    # step does so (SQLite: one transaction). One that cannot makes the state
+    # change first and then the counts (``count_after``); if counting then
+    # fails, the change stands and the operation still returns its result,
+    # logging the failure (a claimed view must reach its user; a count may be
+    # lost, never made up).
     #
     # Every addition is atomic on the backend's side, so counts from any number
     # of processes and machines add up exactly.
@@ -213,9 +299,22 @@ class RecordStore:
         """
         Add ``changes`` (counter name -> whole number, see ``COUNTERS``) to the
         counters of ``now``'s UTC day and to the totals, atomically. Raise
-        ``ValueError`` for an unknown name.
+        ``ValueError`` for an unknown name. A change of 0 is written like any
+        other (see ``reserve_attempt``).
         """
         raise NotImplementedError(".add_counts() must be overridden")
+
+    def count_after(self, changes: Mapping[str, int], *, now: float) -> None:
+        """
+        For backends that count after the change: add ``changes``; if that
+        fails, log it and lose the count, never the change's result.
+        """
+        if not changes:
+            return
+        try:
+            self.add_counts(changes, now=now)
+        except StorageUnavailable:
+            log.warning("Counters not updated after a change that succeeded")
 
     def read_counts(self, *, now: float, days: int = 30) -> Usage:
         """

@@ -22,6 +22,8 @@ from sharing.errors import StorageUnavailable
         ({"secret": "s", "lifetime": 5 * 86400 + 1}, "lifetime"),
         ({"secret": "s", "passphrase": "too short"}, "passphrase"),
         ({"secret": "s", "passphrase": 123456789012345}, "passphrase"),
+        # The form of a generated passphrase, which is keyed without stretching.
+        ({"secret": "s", "passphrase": "iT95_B9p9PSMcP-hH9OGS81w9FZVTEWY"}, "passphrase"),
     ],
 )
 @pytest.mark.parametrize("route", ["/encrypt", "/api/text/"])
@@ -107,7 +109,7 @@ def test_storage_failure_is_503_json(post_json, monkeypatch, route, body):
     def broken(*args, **kwargs):
         raise StorageUnavailable()
 
-    for name in ("put", "get", "claim_view", "delete"):
+    for name in ("put", "get", "reserve_attempt", "claim_view", "delete"):
         monkeypatch.setattr(SQLiteRecordStore, name, broken)
     response = post_json(route, body)
     assert response.status_code == 503

@@ -19,7 +19,7 @@ TTL_DAYS = 2
 
 @pytest.fixture(scope="session")
 def base_url():
-    server = GunicornServer(env={"SCRYPT_N": "1024", "TTL_DAYS": str(TTL_DAYS)}, workers=2)
+    server = GunicornServer(env={"TTL_DAYS": str(TTL_DAYS)}, workers=2)
     # Pages name hashed asset files that whitenoise indexes at start-up: collect the
     # current ones first, as `make test` does, so a run never tests stale assets.
     server.manage("collectstatic", "--noinput", "-v", "0")

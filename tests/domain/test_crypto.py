@@ -94,7 +94,7 @@ def test_associated_data_binds_id_version_and_purpose(data_key):
     with pytest.raises(crypto.DecryptionFailed):
         crypto.open_text(data_key, sealed, secret_id=OTHER_SID)
     with pytest.raises(crypto.DecryptionFailed):
-        crypto.open_text(data_key, sealed, secret_id=SID, version=2)
+        crypto.open_text(data_key, sealed, secret_id=SID, version=crypto.FORMAT_VERSION - 1)
     with pytest.raises(crypto.DecryptionFailed):  # a sealed text is not a wrapped key
         crypto.unwrap_key(data_key, sealed, secret_id=SID)
 
@@ -185,7 +185,7 @@ def test_chunk_nonces_carry_counter_and_last_flag(data_key):
     prefix = meta[: crypto.PREFIX_BYTES]
     assert meta[: crypto.NONCE_BYTES] == prefix + struct.pack(">IB", 0xFFFFFFFF, 2)
     aead = crypto.AESGCM(data_key)
-    aad = f"pysecrets/v1/chunk/{SID}".encode()
+    aad = f"pysecrets/v{crypto.FORMAT_VERSION}/chunk/{SID}".encode()
     pieces = chunks_of(body)
     assert aead.decrypt(prefix + struct.pack(">IB", 0, 0), pieces[0], aad) == bytes(64)
     assert aead.decrypt(prefix + struct.pack(">IB", 2, 1), pieces[2], aad) == bytes(2)

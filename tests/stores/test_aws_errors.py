@@ -15,10 +15,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from sharing.errors import StorageUnavailable
 from sharing.stores.aws import DynamoRecordStore, S3BlobStore
+from sharing.stores.aws.dynamo import _to_item as _item
 from sharing.stores.aws.s3 import _Body
 from sharing.stores.base import BlobNotFound, RecordExists, Tally
 from tests.support.records import record
@@ -92,7 +93,7 @@ def test_condition_failures_are_results_not_errors(records):
     assert store.claim_view(RECORD.secret_id, now=time.time()) is None
 
 
-def test_claim_is_one_conditional_update_checking_views_and_expiry(records):
+def test_claim_is_one_conditional_update_checking_views_expiry_reservation_and_token(records):
     store, stub = records
     stub.add_response(
         "update_item",
@@ -100,13 +101,52 @@ def test_claim_is_one_conditional_update_checking_views_and_expiry(records):
         {
             "TableName": "Secrets",
             "Key": {"secret_id": {"S": RECORD.secret_id}},
-            "UpdateExpression": "SET views_left = views_left - :one",
-            "ConditionExpression": "views_left >= :one AND expires_at > :now",
-            "ExpressionAttributeValues": {":one": {"N": "1"}, ":now": {"N": "1700000000"}},
-            "ReturnValues": "UPDATED_NEW",
+            "UpdateExpression": (
+                "SET views_left = views_left - :one ADD failed_attempts :give_back, claims :token"
+            ),
+            "ConditionExpression": (
+                "views_left >= :one AND expires_at > :now AND failed_attempts >= :one"
+                " AND NOT contains(claims, :mine)"
+            ),
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":give_back": {"N": "-1"},
+                ":now": {"N": "1700000000"},
+                ":token": ANY,
+                ":mine": ANY,
+            },
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         },
     )
     assert store.claim_view(RECORD.secret_id, now=1_700_000_000.9) == 1
+
+
+def test_reserve_makes_the_same_three_calls_whether_or_not_the_id_exists(records):
+    store, stub = records
+    tally = Tally(1_700_000_000, {"failed_attempts": 1})
+    reserve = {
+        "TableName": "Secrets",
+        "Key": {"secret_id": {"S": RECORD.secret_id}},
+        "UpdateExpression": "ADD failed_attempts :one",
+        "ConditionExpression": "views_left >= :one AND expires_at > :now AND failed_attempts < :limit",
+        "ExpressionAttributeValues": {":one": {"N": "1"}, ":now": {"N": "1700000000"}, ":limit": {"N": "10"}},
+        "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+    stub.add_response(
+        "update_item", {"Attributes": {**_item(RECORD), "failed_attempts": {"N": "1"}}}, reserve
+    )
+    expect_counts(stub, failed_attempts=1)
+    stub.add_client_error(
+        "update_item", service_error_code="ConditionalCheckFailedException", expected_params=reserve
+    )
+    expect_counts(stub, failed_attempts=0)
+    assert (
+        store.reserve_attempt(RECORD.secret_id, now=1_700_000_000, limit=10, tally=tally).failed_attempts == 1
+    )
+    assert store.reserve_attempt(RECORD.secret_id, now=1_700_000_000, limit=10, tally=tally) is None
 
 
 def test_last_claim_deletes_on_condition_of_zero_views(records):
@@ -140,8 +180,8 @@ def test_a_count_failing_after_the_change_loses_the_count_not_the_result(records
     assert caplog.text.count("Counters not updated") == 2
 
 
-def test_counts_go_to_the_day_and_the_totals_with_atomic_adds(records):
-    store, stub = records
+def expect_counts(stub, **counts) -> None:
+    """Expect the two atomic ADDs of ``counts``: to the day's item (2023-11-14) and to the totals."""
     for day in ("2023-11-14", "total"):
         stub.add_response(
             "update_item",
@@ -149,20 +189,24 @@ def test_counts_go_to_the_day_and_the_totals_with_atomic_adds(records):
             {
                 "TableName": "Secrets",
                 "Key": {"secret_id": {"S": f"#counters#{day}"}},
-                "UpdateExpression": "ADD #c0 :c0, #c1 :c1",
-                "ExpressionAttributeNames": {"#c0": "views", "#c1": "stored_bytes"},
-                "ExpressionAttributeValues": {":c0": {"N": "2"}, ":c1": {"N": "-300"}},
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
+                "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counts)},
+                "ExpressionAttributeValues": {f":c{i}": {"N": str(n)} for i, n in enumerate(counts.values())},
             },
         )
+
+
+def test_counts_go_to_the_day_and_the_totals_with_atomic_adds(records):
+    store, stub = records
+    expect_counts(stub, views=2, stored_bytes=-300, burned=0)
+    # A zero is written too: a step that changed nothing can then cost what one that did.
     store.add_counts({"views": 2, "stored_bytes": -300, "burned": 0}, now=1_700_000_000)
 
 
 def test_unknown_counters_are_refused_before_any_change(records):
     store, _ = records  # no responses stubbed: any call would fail the test
     with pytest.raises(ValueError):
-        store.put(RECORD, tally=Tally(0, {"secret_id_count": 1}))
-    with pytest.raises(ValueError):
-        store.claim_view(RECORD.secret_id, now=0, tally=Tally(0, {"views": 1}, if_last={"nope": 1}))
+        store.add_counts({"secret_id_count": 1}, now=0)
 
 
 def test_claim_failing_in_transport_is_storage_unavailable():
@@ -206,7 +250,7 @@ def test_expired_or_used_up_items_read_as_absent(records):
         "secret_id": {"S": RECORD.secret_id},
         "kind": {"S": "text"},
         "version": {"N": "1"},
-        "kdf_n": {"N": "1024"},
+        "kdf_n": {"N": "1024"},  # no "kdf": an item from before passphrase kinds
         "salt": {"B": b"s"},
         "wrapped_key": {"B": b"k"},
         "payload": {"B": b"p"},

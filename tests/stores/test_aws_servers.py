@@ -20,7 +20,7 @@ from sharing.errors import StorageUnavailable
 from sharing.stores.aws import S3BlobStore
 from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord
 from tests.support.aws_fixtures import make_stores
-from tests.support.records import record
+from tests.support.records import claim, record
 
 pytest_plugins = ["tests.support.aws_fixtures"]
 pytestmark = pytest.mark.slow
@@ -75,7 +75,8 @@ def test_expired_item_still_in_the_table_is_never_returned_or_claimed(aws_record
     # DynamoDB's TTL purge is lazy: the item is still there after expiry.
     for now in (expires_at, expires_at + 0.5, expires_at + 86400):
         assert aws_record_store.get(record.secret_id, now=now) is None
-        assert aws_record_store.claim_view(record.secret_id, now=now) is None
+        assert aws_record_store.reserve_attempt(record.secret_id, now=now, limit=10) is None
+        assert claim(aws_record_store, record.secret_id, now=now) is None
     assert raw_item(aws_record_store, record.secret_id)["views_left"] == {"N": "3"}
 
 
@@ -84,11 +85,11 @@ def test_claims_count_down_and_the_last_one_deletes_the_item(aws_record_store):
     aws_record_store.put(record)
     now = time.time()
 
-    assert aws_record_store.claim_view(record.secret_id, now=now) == 1
+    assert claim(aws_record_store, record.secret_id, now=now) == 1
     assert aws_record_store.get(record.secret_id, now=now).views_left == 1
-    assert aws_record_store.claim_view(record.secret_id, now=now) == 0
+    assert claim(aws_record_store, record.secret_id, now=now) == 0
     assert raw_item(aws_record_store, record.secret_id) is None
-    assert aws_record_store.claim_view(record.secret_id, now=now) is None
+    assert claim(aws_record_store, record.secret_id, now=now) is None
 
 
 def test_concurrent_claims_succeed_exactly_views_left_times(aws_record_store, aws_env):
@@ -97,13 +98,13 @@ def test_concurrent_claims_succeed_exactly_views_left_times(aws_record_store, aw
     start = threading.Barrier(8)
     results = []
 
-    def claim():
+    def reveal():
         store, _ = make_stores(aws_env)  # a client of its own, like another machine
         start.wait()
-        results.append(store.claim_view(record.secret_id, now=time.time()))
+        results.append(claim(store, record.secret_id, now=time.time()))
         store.close()
 
-    threads = [threading.Thread(target=claim) for _ in range(8)]
+    threads = [threading.Thread(target=reveal) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -122,13 +123,19 @@ def test_used_up_item_left_behind_reads_as_absent(aws_record_store, caplog):
         client, "delete_item", side_effect=EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
     )
 
+    burner = aws_record_store.reserve_attempt(record.secret_id, now=time.time(), limit=10)
     with failing_delete, caplog.at_level(logging.WARNING, logger="sharing.stores.aws"):
         # The view was taken, so the caller gets it even though the delete failed.
-        assert aws_record_store.claim_view(record.secret_id, now=time.time()) == 0
+        assert claim(aws_record_store, record.secret_id, now=time.time()) == 0
     assert "used-up record" in caplog.text
     assert raw_item(aws_record_store, record.secret_id)["views_left"] == {"N": "0"}
     assert aws_record_store.get(record.secret_id, now=time.time()) is None
-    assert aws_record_store.claim_view(record.secret_id, now=time.time()) is None
+    assert claim(aws_record_store, record.secret_id, now=time.time()) is None
+    # A burn that reserved before the last view was claimed finds nothing live:
+    # it neither deletes the leftover nor claims to have burned anything.
+    assert burner is not None
+    assert aws_record_store.delete(record.secret_id, now=time.time()) is False
+    assert raw_item(aws_record_store, record.secret_id)["views_left"] == {"N": "0"}
 
 
 def test_sweep_expired_deletes_only_expired_items(aws_record_store):

@@ -12,7 +12,7 @@ from sharing.domain.lifecycle import new_secret_id
 from sharing.stores.base import BlobNotFound, RecordExists
 from tests.support.backends import built
 from tests.support.crowd import all_at_once
-from tests.support.records import NOW, record
+from tests.support.records import LIMIT, NOW, claim, record
 
 # -- records ------------------------------------------------------------------
 
@@ -21,6 +21,9 @@ def test_put_then_get_returns_every_field(record_store):
     stored = record(views=3, kind="file", blob_size=123456789012)
     record_store.put(stored)
     assert record_store.get(stored.secret_id, now=NOW) == stored
+    generated = record(kdf="hkdf-sha256", kdf_n=0)
+    record_store.put(generated)
+    assert record_store.get(generated.secret_id, now=NOW) == generated
 
 
 def test_get_unknown_is_none(record_store):
@@ -47,33 +50,82 @@ def test_expired_record_is_absent_for_get_and_claim(record_store):
     record_store.put(stored)
     assert record_store.get(stored.secret_id, now=NOW + 9) == stored
     assert record_store.get(stored.secret_id, now=NOW + 10) is None
+    assert record_store.reserve_attempt(stored.secret_id, now=NOW + 10, limit=LIMIT) is None
+    assert record_store.reserve_attempt(stored.secret_id, now=NOW, limit=LIMIT) is not None
     assert record_store.claim_view(stored.secret_id, now=NOW + 10) is None
+    assert record_store.delete(stored.secret_id, now=NOW + 10) is False
     # Still physically there until swept: expiry never depended on deletion.
-    assert record_store.delete(stored.secret_id) is True
+    assert [r.secret_id for r in record_store.sweep_expired(now=NOW + 10) if r.secret_id == stored.secret_id]
 
 
 def test_claims_count_down_and_the_last_deletes(record_store):
     stored = record(views=3)
     record_store.put(stored)
-    assert record_store.claim_view(stored.secret_id, now=NOW) == 2
+    assert claim(record_store, stored.secret_id) == 2
     assert record_store.get(stored.secret_id, now=NOW).views_left == 2
-    assert record_store.claim_view(stored.secret_id, now=NOW) == 1
-    assert record_store.claim_view(stored.secret_id, now=NOW) == 0
-    assert record_store.claim_view(stored.secret_id, now=NOW) is None
+    assert claim(record_store, stored.secret_id) == 1
+    assert claim(record_store, stored.secret_id) == 0
+    assert claim(record_store, stored.secret_id) is None
     assert record_store.get(stored.secret_id, now=NOW) is None
-    assert record_store.delete(stored.secret_id) is False
+    assert record_store.delete(stored.secret_id, now=NOW) is False
+
+
+def test_a_claim_needs_a_reserved_attempt_and_gives_it_back(record_store):
+    stored = record(views=3)
+    record_store.put(stored)
+    assert record_store.claim_view(stored.secret_id, now=NOW) is None
+    reserved = record_store.reserve_attempt(stored.secret_id, now=NOW, limit=LIMIT)
+    assert (reserved.failed_attempts, reserved.views_left) == (1, 3)
+    assert record_store.claim_view(stored.secret_id, now=NOW) == 2
+    assert record_store.get(stored.secret_id, now=NOW).failed_attempts == 0
+    assert record_store.claim_view(stored.secret_id, now=NOW) is None  # one reservation, one view
+
+
+def test_reservations_stop_at_the_limit_and_a_release_gives_one_back(record_store):
+    stored = record(views=2)
+    record_store.put(stored)
+    counts = [record_store.reserve_attempt(stored.secret_id, now=NOW, limit=3) for _ in range(4)]
+    assert [r.failed_attempts if r else None for r in counts] == [1, 2, 3, None]
+    record_store.release_attempt(stored.secret_id)
+    assert record_store.reserve_attempt(stored.secret_id, now=NOW, limit=3).failed_attempts == 3
+
+
+def test_reserve_on_an_unknown_used_up_or_expired_id_is_none(record_store):
+    used_up, expired = record(views=1), record(expires_at=NOW)
+    for r in (used_up, expired):
+        record_store.put(r)
+    assert claim(record_store, used_up.secret_id) == 0
+    for secret_id in (new_secret_id(), used_up.secret_id, expired.secret_id):
+        assert record_store.reserve_attempt(secret_id, now=NOW, limit=LIMIT) is None
+
+
+def test_destroy_deletes_only_a_record_out_of_attempts(record_store):
+    stored = record(views=2)
+    record_store.put(stored)
+    record_store.reserve_attempt(stored.secret_id, now=NOW, limit=2)
+    assert record_store.destroy(stored.secret_id, limit=2) is None
+    record_store.reserve_attempt(stored.secret_id, now=NOW, limit=2)
+    destroyed = record_store.destroy(stored.secret_id, limit=2)
+    assert (destroyed.secret_id, destroyed.failed_attempts) == (stored.secret_id, 2)
+    assert record_store.destroy(stored.secret_id, limit=2) is None
+    assert record_store.get(stored.secret_id, now=NOW) is None
+
+
+def test_burn_deletes_only_a_live_record(record_store):
+    live, expired, used_up = record(views=2), record(expires_at=NOW), record(views=1)
+    for r in (live, expired, used_up):
+        record_store.put(r)
+    # A burn that raced the last view: the reader's claim came first.
+    assert record_store.reserve_attempt(used_up.secret_id, now=NOW, limit=LIMIT) is not None
+    assert claim(record_store, used_up.secret_id) == 0
+    assert record_store.delete(used_up.secret_id, now=NOW) is False
+    assert record_store.delete(expired.secret_id, now=NOW) is False
+    assert record_store.delete(live.secret_id, now=NOW) is True
+    assert record_store.delete(live.secret_id, now=NOW) is False
 
 
 def test_claim_unknown_is_none(record_store):
     assert record_store.claim_view(new_secret_id(), now=NOW) is None
-
-
-def test_delete_reports_whether_it_deleted(record_store):
-    stored = record()
-    record_store.put(stored)
-    assert record_store.delete(stored.secret_id) is True
-    assert record_store.delete(stored.secret_id) is False
-    assert record_store.get(stored.secret_id, now=NOW) is None
 
 
 def test_sweep_deletes_expired_only_and_returns_them(record_store):
@@ -85,11 +137,11 @@ def test_sweep_deletes_expired_only_and_returns_them(record_store):
     assert live.secret_id not in {r.secret_id for r in swept}
     assert {r.kind for r in swept if r.secret_id == expired_file.secret_id} == {"file"}
     assert record_store.get(live.secret_id, now=NOW) == live
-    assert record_store.delete(expired.secret_id) is False
+    assert record_store.sweep_expired(now=NOW) == []
 
 
 def _claim(store, secret_id, now):
-    return store.claim_view(secret_id, now=now)
+    return claim(store, secret_id, now)
 
 
 @pytest.mark.parametrize("views", [1, 3])
@@ -179,34 +231,15 @@ def test_empty_blob_round_trip(blob_store):
     assert read_all(blob_store, blob_id) == b""
 
 
-def test_failures_count_up_and_the_one_at_the_limit_destroys(record_store):
-    stored = record(views=5)
-    record_store.put(stored)
-    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
-    assert record_store.get(stored.secret_id, now=NOW).failed_attempts == 1
-    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
-    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is True
-    assert record_store.get(stored.secret_id, now=NOW) is None
-    assert record_store.claim_view(stored.secret_id, now=NOW) is None
-    assert record_store.add_failure(stored.secret_id, now=NOW, limit=3) is False
+def _reserve(store, secret_id, now):
+    return store.reserve_attempt(secret_id, now=now, limit=3) is not None
 
 
-def test_failure_on_an_absent_or_expired_record_is_false(record_store):
-    stored = record(expires_at=NOW + 10)
-    record_store.put(stored)
-    assert record_store.add_failure(new_secret_id(), now=NOW, limit=1) is False
-    assert record_store.add_failure(stored.secret_id, now=NOW + 10, limit=1) is False
-
-
-def _fail(store, secret_id, now):
-    return store.add_failure(secret_id, now=now, limit=3)
-
-
-def test_concurrent_failures_destroy_exactly_once(backend, record_store):
+def test_concurrent_reservations_from_many_processes_stop_at_the_limit(backend, record_store):
     stored = record(views=2)
     record_store.put(stored)
     outcomes = all_at_once(
-        _fail, (backend["records"], stored.secret_id, NOW), 6, prepare=built, method="spawn"
+        _reserve, (backend["records"], stored.secret_id, NOW), 8, prepare=built, method="spawn"
     )
-    assert outcomes.count(True) == 1
-    assert record_store.get(stored.secret_id, now=NOW) is None
+    assert outcomes.count(True) == 3
+    assert record_store.get(stored.secret_id, now=NOW).failed_attempts == 3

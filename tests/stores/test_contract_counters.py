@@ -14,7 +14,7 @@ import pytest
 from sharing.stores.base import COUNTERS, RecordExists, Tally
 from tests.support.backends import built
 from tests.support.crowd import all_at_once
-from tests.support.records import NOW, record
+from tests.support.records import LIMIT, NOW, claim, record
 
 DAY = 86400
 TODAY = datetime.date(2030, 3, 17)  # the UTC day of NOW
@@ -102,11 +102,11 @@ def test_claims_count_views_and_only_the_last_counts_used_up(record_store):
     stored = record(views=3, kind="file", blob_size=777)
     record_store.put(stored)
     tally = Tally(NOW, {"views": 1}, if_last={"used_up": 1, "stored_bytes": -777})
-    assert record_store.claim_view(stored.secret_id, now=NOW, tally=tally) == 2
+    assert claim(record_store, stored.secret_id, tally=tally) == 2
     assert counted.totals() == {"views": 1}
-    record_store.claim_view(stored.secret_id, now=NOW, tally=tally)
-    record_store.claim_view(stored.secret_id, now=NOW, tally=tally)
-    assert record_store.claim_view(stored.secret_id, now=NOW, tally=tally) is None
+    claim(record_store, stored.secret_id, tally=tally)
+    claim(record_store, stored.secret_id, tally=tally)
+    assert claim(record_store, stored.secret_id, tally=tally) is None
     assert counted.totals() == counted.today() == {"views": 3, "used_up": 1, "stored_bytes": -777}
 
 
@@ -114,8 +114,31 @@ def test_a_claim_on_an_expired_record_counts_nothing(record_store):
     stored = record(views=2, expires_at=NOW)
     record_store.put(stored)
     counted = Counted(record_store)
-    assert record_store.claim_view(stored.secret_id, now=NOW, tally=Tally(NOW, {"views": 1})) is None
+    assert claim(record_store, stored.secret_id, tally=Tally(NOW, {"views": 1})) is None
     assert counted.totals() == {}
+
+
+def test_a_reservation_counts_its_tally_if_it_reserves_and_writes_zeros_if_not(record_store):
+    stored = record(views=2)
+    record_store.put(stored)
+    counted = Counted(record_store)
+    tally = Tally(NOW, {"failed_attempts": 1})
+    assert record_store.reserve_attempt(stored.secret_id, now=NOW, limit=LIMIT, tally=tally) is not None
+    assert record_store.reserve_attempt(record().secret_id, now=NOW, limit=LIMIT, tally=tally) is None
+    assert counted.totals() == counted.today() == {"failed_attempts": 1}
+
+
+def test_release_destroy_and_burn_count_only_when_they_change(record_store):
+    stored = record(views=2, kind="file", blob_size=50)
+    record_store.put(stored)
+    counted = Counted(record_store)
+    record_store.release_attempt(stored.secret_id, tally=Tally(NOW, {"failed_attempts": -1}))
+    record_store.reserve_attempt(stored.secret_id, now=NOW, limit=1)
+    destroyed = Tally(NOW, {"destroyed": 1, "stored_bytes": -50})
+    assert record_store.destroy(stored.secret_id, limit=1, tally=destroyed) is not None
+    assert record_store.destroy(stored.secret_id, limit=1, tally=destroyed) is None
+    assert record_store.delete(stored.secret_id, now=NOW, tally=Tally(NOW, {"burned": 1})) is False
+    assert counted.totals() == {"destroyed": 1, "stored_bytes": -50}
 
 
 def test_delete_counts_its_tally_only_when_it_deletes(record_store):
@@ -123,8 +146,8 @@ def test_delete_counts_its_tally_only_when_it_deletes(record_store):
     record_store.put(stored)
     counted = Counted(record_store)
     tally = Tally(NOW, {"burned": 1})
-    assert record_store.delete(stored.secret_id, tally=tally) is True
-    assert record_store.delete(stored.secret_id, tally=tally) is False
+    assert record_store.delete(stored.secret_id, now=NOW, tally=tally) is True
+    assert record_store.delete(stored.secret_id, now=NOW, tally=tally) is False
     assert counted.totals() == counted.today() == {"burned": 1}
 
 
@@ -136,14 +159,16 @@ def test_sweep_counts_the_sum_of_its_records_tallies(record_store):
         record(expires_at=NOW - 5),
         record(expires_at=NOW, kind="file", blob_size=300),
         record(expires_at=NOW),
+        # Left at 0 views by a last claim whose delete failed: counted as used up then, not again.
+        record(expires_at=NOW, views=0, kind="file", blob_size=999),
     ]
     for r in (live, *gone):
         record_store.put(r)
     counted = Counted(record_store)
-    swept = record_store.sweep_expired(now=NOW, tally=lambda r: {"expired": 1, "stored_bytes": -r.blob_size})
+    swept = record_store.sweep_expired(now=NOW, tally=Tally(NOW, {"expired": 1}))
     assert {r.secret_id for r in swept} == {r.secret_id for r in gone}
     assert counted.totals() == counted.today() == {"expired": 3, "stored_bytes": -300}
-    assert record_store.sweep_expired(now=NOW, tally=lambda r: {"expired": 1}) == []
+    assert record_store.sweep_expired(now=NOW, tally=Tally(NOW, {"expired": 1})) == []
     assert counted.totals() == {"expired": 3, "stored_bytes": -300}
 
 
@@ -165,7 +190,7 @@ def _count(store):
 
 def _claim_counted(store, secret_id):
     tally = Tally(NOW, {"views": 1}, if_last={"used_up": 1})
-    result = store.claim_view(secret_id, now=NOW, tally=tally)
+    result = claim(store, secret_id, tally=tally)
     store.close()
     return result
 
@@ -184,3 +209,17 @@ def test_concurrent_claims_count_exactly_the_views_taken(backend, record_store):
     outcomes = all_at_once(_claim_counted, args, 8, prepare=built, method="spawn")
     assert sorted(o for o in outcomes if o is not None) == [0, 1, 2]
     assert counted.totals() == counted.today() == {"views": 3, "used_up": 1}
+
+
+def test_a_tally_checks_itself_and_says_what_it_counts():
+    with pytest.raises(ValueError, match="unknown counters: nope"):
+        Tally(NOW, {"views": 1, "nope": 1})
+    with pytest.raises(ValueError, match="whole numbers"):
+        Tally(NOW, {"views": 1}, if_last={"used_up": 0.5})
+    tally = Tally(NOW, {"views": 1, "failed_attempts": -1}, if_last={"used_up": 1, "stored_bytes": -777})
+    assert str(tally) == "views +1, failed_attempts -1; if last: used_up +1, stored_bytes -777 on 2030-03-17"
+    assert tally.counts() == {"views": 1, "failed_attempts": -1}
+    assert tally.counts(last=True) == {"views": 1, "failed_attempts": -1, "used_up": 1, "stored_bytes": -777}
+    assert tally.unchanged() == {"views": 0, "failed_attempts": 0}
+    with pytest.raises(TypeError):
+        tally.changes["views"] = 5  # a value: what was checked cannot change afterwards

@@ -13,7 +13,8 @@ def record(views: int = 1, expires_at: int = NOW + 3600, **fields) -> SecretReco
     values = {
         "secret_id": new_secret_id(),
         "kind": "text",
-        "version": 1,
+        "version": 2,
+        "kdf": "scrypt",
         "kdf_n": 1024,
         "salt": os.urandom(16),
         "wrapped_key": os.urandom(60),
@@ -23,3 +24,39 @@ def record(views: int = 1, expires_at: int = NOW + 3600, **fields) -> SecretReco
         "blob_size": 0,
     }
     return SecretRecord(**{**values, **fields})
+
+
+LIMIT = 10  # attempts a record allows, for stores told one
+
+
+def claim(store, secret_id: str, now: float = NOW, tally=None):
+    """A reveal's two store steps: reserve an attempt, then claim the view (which gives the attempt back)."""
+    if store.reserve_attempt(secret_id, now=now, limit=LIMIT) is None:
+        return None
+    return store.claim_view(secret_id, now=now, tally=tally)
+
+
+# The local store's tables as the release before schema versions left them on disk
+# (user_version 0), for tests of the upgrade.
+VERSION_1_SCHEMA = """
+CREATE TABLE secrets (
+    secret_id   TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    kdf_n       INTEGER NOT NULL,
+    salt        BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    payload     BLOB NOT NULL,
+    views_left  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    blob_size   INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX secrets_expires_at ON secrets (expires_at);
+CREATE TABLE counters (
+    day  TEXT NOT NULL,
+    name TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (day, name)
+) WITHOUT ROWID;
+"""

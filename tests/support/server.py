@@ -2,7 +2,7 @@
 The real service under gunicorn, for tests that need real processes: several
 workers, real sockets, a real multipart stream.
 
-    with GunicornServer(env={"SCRYPT_N": "1024"}, workers=2) as server:
+    with GunicornServer(env={"TTL_DAYS": "2"}, workers=2) as server:
         urllib.request.urlopen(server.url + "/")
 """
 
@@ -32,7 +32,6 @@ class GunicornServer(Gunicorn):
         self.data_dir = data_dir or os.path.join(self._tmp.name, "data")
         defaults = {
             "DATA_DIR": self.data_dir,
-            "SCRYPT_N": "1024",
             "THROTTLE_CREATE": "",
             "THROTTLE_REVEAL": "",
         }

@@ -11,20 +11,20 @@ every read and in every condition.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sharing.errors import StorageUnavailable
 from sharing.stores.aws.common import Clients, aws_errors, error_code, error_name
 from sharing.stores.base import (
+    TOTAL,
     RecordExists,
     RecordStore,
     SecretRecord,
     Tally,
     Usage,
     build_usage,
-    checked_counts,
     utc_day,
 )
 
@@ -36,6 +36,7 @@ def _to_item(record: SecretRecord) -> dict:
         "secret_id": {"S": record.secret_id},
         "kind": {"S": record.kind},
         "version": {"N": str(record.version)},
+        "kdf": {"S": record.kdf},
         "kdf_n": {"N": str(record.kdf_n)},
         "salt": {"B": record.salt},
         "wrapped_key": {"B": record.wrapped_key},
@@ -52,6 +53,7 @@ def _from_item(item: dict) -> SecretRecord:
         secret_id=item["secret_id"]["S"],
         kind=item["kind"]["S"],
         version=int(item["version"]["N"]),
+        kdf=item.get("kdf", {"S": "scrypt"})["S"],  # items from before passphrase kinds: scrypt
         kdf_n=int(item["kdf_n"]["N"]),
         salt=bytes(item["salt"]["B"]),
         wrapped_key=bytes(item["wrapped_key"]["B"]),
@@ -68,7 +70,8 @@ def _epoch(now: float) -> dict:
 
 
 COUNTER_KEY = "#counters#"  # secret ids are letters and digits, never "#"
-TOTAL = "total"
+# A live item: a view left and not expired (":one" and ":now" in the request).
+_LIVE = "views_left >= :one AND expires_at > :now"
 
 
 def _counter_key(day: str) -> dict:
@@ -140,19 +143,25 @@ class DynamoRecordStore(RecordStore):
             self.client.get_item(TableName=self.table, Key=_counter_key(TOTAL))
 
     def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
-        changes = checked_counts(tally.changes) if tally else {}
+        # The wrapped key is random and unique to this record, so it is this
+        # put's idempotency token: if botocore retries a put whose answer was
+        # lost, the retry finds its own item and succeeds instead of failing
+        # its own create with RecordExists. Nobody else can have read or
+        # changed the item in between: its id has not been handed out yet.
         with aws_errors("store a record"):
             try:
                 self.client.put_item(
                     TableName=self.table,
                     Item=_to_item(record),
-                    ConditionExpression="attribute_not_exists(secret_id)",
+                    ConditionExpression="attribute_not_exists(secret_id) OR wrapped_key = :mine",
+                    ExpressionAttributeValues={":mine": {"B": record.wrapped_key}},
                 )
             except ClientError as e:
                 if error_code(e) == "ConditionalCheckFailedException":
                     raise RecordExists(record.secret_id) from None
                 raise
-        self._count_after_change(changes, tally)
+        if tally is not None:
+            self.count_after(tally.counts(), now=tally.now)
 
     def get(self, secret_id: str, *, now: float) -> SecretRecord | None:
         with aws_errors("read a record"):
@@ -166,79 +175,87 @@ class DynamoRecordStore(RecordStore):
             return None
         return record
 
-    def _update_live(
-        self, key: dict, expression: str, attribute: str, *, now: float, what: str
-    ) -> int | None:
+    def _update(self, key: dict, what: str, **request) -> tuple[dict | None, dict | None]:
         """
-        Apply ``expression`` to a live item (a view left, not expired at ``now``)
-        in one conditional write; return ``attribute``'s new value, or ``None``
-        when there was no live item.
+        One conditional UpdateItem; return (the item after, None) if it applied,
+        or (None, the item as it was, if any) if its condition failed.
         """
         with aws_errors(what):
             try:
-                attributes = self.client.update_item(
+                answer = self.client.update_item(
                     TableName=self.table,
                     Key=key,
-                    UpdateExpression=expression,
-                    ConditionExpression="views_left >= :one AND expires_at > :now",
-                    ExpressionAttributeValues={":one": {"N": "1"}, ":now": _epoch(now)},
-                    ReturnValues="UPDATED_NEW",
-                )["Attributes"]
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **request,
+                )
             except ClientError as e:
                 if error_code(e) == "ConditionalCheckFailedException":
-                    return None
+                    return None, e.response.get("Item")
                 raise
-        return int(attributes[attribute]["N"])
+        return answer["Attributes"], None
 
-    @staticmethod
-    def _counts(tally: Tally | None) -> tuple[dict[str, int], dict[str, int]]:
-        """The counts to add after a step, and after one that removed the item; checked before the step."""
-        if tally is None:
-            return {}, {}
-        changes = checked_counts(tally.changes)
-        return changes, _summed(changes, checked_counts(tally.if_last))
+    def reserve_attempt(
+        self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None
+    ) -> SecretRecord | None:
+        # One conditional update, which a missing item fails like a spent one,
+        # then the same two counter updates either way (adding 0 on a miss):
+        # three calls whether or not the id exists.
+        after, _ = self._update(
+            {"secret_id": {"S": secret_id}},
+            "reserve an attempt",
+            UpdateExpression="ADD failed_attempts :one",
+            ConditionExpression=f"{_LIVE} AND failed_attempts < :limit",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":now": _epoch(now), ":limit": {"N": str(limit)}},
+        )
+        if tally is not None:
+            self.count_after(tally.counts() if after else tally.unchanged(), now=tally.now)
+        return _from_item(after) if after else None
 
     def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
-        changes, changes_if_last = self._counts(tally)
+        # A random token goes into the item's set of claims in the same
+        # update, and the condition refuses a token already there. If botocore
+        # retries this call after its answer was lost, the retry fails its
+        # condition, and the item as it was shows the token: the view is ours,
+        # taken once, and its answer is read back instead of a false "gone".
+        token = os.urandom(16)
         key = {"secret_id": {"S": secret_id}}
-        left = self._update_live(
-            key, "SET views_left = views_left - :one", "views_left", now=now, what="claim a view"
+        after, before = self._update(
+            key,
+            "claim a view",
+            UpdateExpression=(
+                "SET views_left = views_left - :one ADD failed_attempts :give_back, claims :token"
+            ),
+            ConditionExpression=f"{_LIVE} AND failed_attempts >= :one AND NOT contains(claims, :mine)",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":give_back": {"N": "-1"},
+                ":now": _epoch(now),
+                ":token": {"BS": [token]},
+                ":mine": {"B": token},
+            },
         )
-        if left is None:
-            return None
+        if after is None:
+            if before is None or token not in {bytes(t) for t in before.get("claims", {}).get("BS", [])}:
+                return None
+            after = before
+        left = int(after["views_left"]["N"])
         if left == 0:
             self._delete_used_up(key)
-        self._count_after_change(changes_if_last if left == 0 else changes, tally)
+        if tally is not None:
+            self.count_after(tally.counts(last=left == 0), now=tally.now)
         return left
 
-    def add_failure(self, secret_id: str, *, now: float, limit: int, tally: Tally | None = None) -> bool:
-        changes, changes_if_last = self._counts(tally)
-        key = {"secret_id": {"S": secret_id}}
-        failed = self._update_live(
-            key, "ADD failed_attempts :one", "failed_attempts", now=now, what="count a failed attempt"
+    def release_attempt(self, secret_id: str, *, tally: Tally | None = None) -> None:
+        after, _ = self._update(
+            {"secret_id": {"S": secret_id}},
+            "give back an attempt",
+            UpdateExpression="ADD failed_attempts :give_back",
+            ConditionExpression="failed_attempts >= :one",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":give_back": {"N": "-1"}},
         )
-        if failed is None:
-            return False
-        # Exactly one caller sees the count reach the limit; any later one sees it above.
-        destroyed = failed == limit
-        if destroyed:
-            # Taking the views first makes the item read as absent at once,
-            # whether or not the delete that follows gets through.
-            with aws_errors("destroy a record"):
-                try:
-                    self.client.update_item(
-                        TableName=self.table,
-                        Key=key,
-                        UpdateExpression="SET views_left = :zero",
-                        ExpressionAttributeValues={":zero": {"N": "0"}},
-                        ConditionExpression="attribute_exists(secret_id)",
-                    )
-                except ClientError as e:
-                    if error_code(e) != "ConditionalCheckFailedException":  # already gone is as good
-                        raise
-            self._delete_used_up(key)
-        self._count_after_change(changes_if_last if destroyed else changes, tally)
-        return destroyed
+        if after is not None and tally is not None:
+            self.count_after(tally.counts(), now=tally.now)
 
     def _delete_used_up(self, key: dict) -> None:
         # The view is already ours and a record at 0 views reads as absent, so a
@@ -254,20 +271,39 @@ class DynamoRecordStore(RecordStore):
         except (BotoCoreError, ClientError) as e:
             log.warning("Could not delete a used-up record (left for the sweep): %s", error_name(e))
 
-    def delete(self, secret_id: str, *, tally: Tally | None = None) -> bool:
-        changes = checked_counts(tally.changes) if tally else {}
-        with aws_errors("delete a record"):
-            old = self.client.delete_item(
-                TableName=self.table, Key={"secret_id": {"S": secret_id}}, ReturnValues="ALL_OLD"
-            ).get("Attributes")
-        if old is None:
-            return False
-        self._count_after_change(changes, tally)
-        return True
+    def _delete_if(self, secret_id: str, what: str, condition: str, values: dict) -> SecretRecord | None:
+        with aws_errors(what):
+            try:
+                old = self.client.delete_item(
+                    TableName=self.table,
+                    Key={"secret_id": {"S": secret_id}},
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_OLD",
+                )["Attributes"]
+            except ClientError as e:
+                if error_code(e) == "ConditionalCheckFailedException":
+                    return None
+                raise
+        return _from_item(old)
 
-    def sweep_expired(
-        self, *, now: float, tally: Callable[[SecretRecord], Mapping[str, int]] | None = None
-    ) -> list[SecretRecord]:
+    def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
+        destroyed = self._delete_if(
+            secret_id, "destroy a record", "failed_attempts >= :limit", {":limit": {"N": str(limit)}}
+        )
+        if destroyed is not None and tally is not None:
+            self.count_after(tally.counts(), now=tally.now)
+        return destroyed
+
+    def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
+        deleted = self._delete_if(
+            secret_id, "delete a record", _LIVE, {":one": {"N": "1"}, ":now": _epoch(now)}
+        )
+        if deleted is not None and tally is not None:
+            self.count_after(tally.counts(), now=tally.now)
+        return deleted is not None
+
+    def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         deleted = []
         try:
             with aws_errors("sweep expired records"):
@@ -279,38 +315,21 @@ class DynamoRecordStore(RecordStore):
                 )
                 for page in pages:
                     for item in page.get("Items", []):
-                        record = self._delete_expired(item["secret_id"], now)
+                        # Gone meanwhile (TTL purge, a burn, another sweep): not ours to report.
+                        record = self._delete_if(
+                            item["secret_id"]["S"], "sweep", "expires_at <= :now", {":now": _epoch(now)}
+                        )
                         if record is not None:
                             deleted.append(record)
         finally:
             # Whatever was deleted is counted, even if the sweep stopped part-way.
-            if tally and deleted:
-                changes = {}
-                for record in deleted:
-                    changes = _summed(changes, checked_counts(tally(record)))
-                self._count_after_change(changes, Tally(now, changes))
+            self.count_after(self.swept_counts(deleted, tally), now=now)
         return deleted
-
-    def _delete_expired(self, key: dict, now: float) -> SecretRecord | None:
-        try:
-            old = self.client.delete_item(
-                TableName=self.table,
-                Key={"secret_id": key},
-                ConditionExpression="expires_at <= :now",
-                ExpressionAttributeValues={":now": _epoch(now)},
-                ReturnValues="ALL_OLD",
-            )["Attributes"]
-        except ClientError as e:
-            # Gone meanwhile (TTL purge, a burn, another sweep): not ours to report.
-            if error_code(e) == "ConditionalCheckFailedException":
-                return None
-            raise
-        return _from_item(old)
 
     # -- counters ---------------------------------------------------------------
 
     def add_counts(self, changes: Mapping[str, int], *, now: float) -> None:
-        changes = checked_counts(changes)
+        changes = Tally(now, changes).changes
         if not changes:
             return
         names = {f"#c{i}": name for i, name in enumerate(changes)}
@@ -325,16 +344,6 @@ class DynamoRecordStore(RecordStore):
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                 )
-
-    def _count_after_change(self, changes: Mapping[str, int], tally: Tally | None) -> None:
-        # The state change has happened and its result must reach the caller;
-        # a count that cannot be added now is lost, never made up later.
-        if not changes or tally is None:
-            return
-        try:
-            self.add_counts(changes, now=tally.now)
-        except StorageUnavailable:
-            log.warning("Counters not updated after a change that succeeded")
 
     def read_counts(self, *, now: float, days: int = 30) -> Usage:
         span = [day for day, _ in build_usage({}, {}, now=now, days=days).days]
@@ -355,7 +364,3 @@ class DynamoRecordStore(RecordStore):
 
     def close(self) -> None:
         self._clients.close()
-
-
-def _summed(a: Mapping[str, int], b: Mapping[str, int]) -> dict[str, int]:
-    return {name: a.get(name, 0) + b.get(name, 0) for name in {*a, *b}}
