@@ -4,6 +4,7 @@ several workers, and a crowd of client processes released at once.
 """
 
 import json
+import random
 
 import pytest
 
@@ -66,3 +67,26 @@ def test_exactly_n_of_a_crowd_reveal_an_end_to_end_secret(server, views):
     assert statuses == [200] * views + [404] * (CROWD - views), server.log()[-2000:]
     opened = [e2e_client.open_text(sealed, json.loads(body)) for status, body in outcomes if status == 200]
     assert opened == [f"end to end {views}"] * views
+
+
+def reveal_or_burn(base: str, secret_id: str, passphrase: str) -> tuple[str, int]:
+    action = random.choice(["reveal", "burn"])
+    status, _ = post(f"{base}/api/secrets/{secret_id}/{action}/", {"passphrase": passphrase})
+    return action, status
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("round_", range(ROUNDS))
+def test_a_burn_racing_the_last_view_never_succeeds_beside_it(server, round_):
+    # Half the crowd reveals the one view, half burns: exactly one of them
+    # gets it done, a view (200) or a burn (204), never both.
+    status, body = post(server.url + "/encrypt", {"secret": f"burn race {round_}", "view_count": 1})
+    assert status == 200
+    created = json.loads(body)
+    outcomes = all_at_once(reveal_or_burn, (server.url, created["secret_id"], created["passphrase"]), CROWD)
+    done = [(action, status) for action, status in outcomes if status != 404]
+    assert done in ([("reveal", 200)], [("burn", 204)]), (outcomes, server.log()[-2000:])
+    again = post(
+        f"{server.url}/api/secrets/{created['secret_id']}/reveal/", {"passphrase": created["passphrase"]}
+    )
+    assert again[0] == 404
