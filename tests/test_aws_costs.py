@@ -132,7 +132,7 @@ def test_requests_and_capacity_of_each_operation(meter, post_json, api):
     for name, cost in costs.items():
         if not name.startswith("file"):
             assert cost["s3"] == 0, name
-        assert 1 <= cost["dynamodb"] <= 6, (name, cost)
+        assert 1 <= cost["dynamodb"] <= 8, (name, cost)
     # A file goes up in parts of 8 MiB and comes down as one streamed GET, whatever its size.
     assert costs["file create 1 MiB"]["by_call"].get("PutObject") == 1
     parts = costs["file create 100 MiB"]["by_call"]
