@@ -165,25 +165,63 @@ def test_the_per_secret_attempt_cap_holds_across_both(fleet):
         assert reveal(machine, destroyed["secret_id"], destroyed["passphrase"]).status == 404
 
 
-def test_an_operator_logged_in_on_one_sees_the_dashboard_on_the_other(fleet):
-    a, b = fleet
-    jar = http.cookiejar.CookieJar()  # cookies are not bound to ports: one jar, as one browser
+def logged_in(machine):
+    """An operator's browser (one cookie jar: cookies are not bound to ports), logged in on ``machine``."""
+    jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    with browser.open(a.url + "/admin/login/", timeout=30) as page:
+    with browser.open(machine.url + "/admin/login/", timeout=30) as page:
         assert page.status == 200
     csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
     form = urllib.parse.urlencode(
         {"username": ADMIN, "password": ADMIN_PASSWORD, "csrfmiddlewaretoken": csrf, "next": "/admin/"}
     ).encode()
-    with browser.open(urllib.request.Request(a.url + "/admin/login/", data=form), timeout=30) as page:
+    with browser.open(urllib.request.Request(machine.url + "/admin/login/", data=form), timeout=30) as page:
         assert page.status == 200 and "/admin/login/" not in page.url
     assert any(cookie.name == "sessionid" for cookie in jar)
+    return browser
+
+
+def test_an_operator_logged_in_on_one_sees_the_dashboard_on_the_other(fleet):
+    a, b = fleet
+    browser = logged_in(a)
     with browser.open(b.url + "/admin/ops/", timeout=30) as page:
         assert page.status == 200 and page.url.endswith("/admin/ops/")
         assert "Usage" in page.read().decode()
     # A stranger on b is sent to the login page.
     with urllib.request.urlopen(b.url + "/admin/ops/", timeout=30) as page:
         assert "/admin/login/" in page.url
+
+
+def _guess(urls, counter, secret_id):
+    with counter.get_lock():
+        n = counter.value
+        counter.value += 1
+    answer = send(
+        f"{urls[n % 2]}/api/secrets/{secret_id}/reveal/",
+        {"passphrase": f"parallel wrong guess {n:04d}"},
+        headers={"X-Forwarded-For": f"192.0.2.{n}"},
+    )
+    return answer.status
+
+
+def test_the_attempt_cap_holds_against_parallel_guesses_on_both(fleet):
+    a, b = fleet
+    browser = logged_in(a)
+
+    def totals() -> dict:
+        with browser.open(b.url + "/admin/ops/usage.json", timeout=30) as page:
+            return json.loads(page.read())["totals"]
+
+    made = create_text(a, "guessed at from everywhere", views=1)
+    before = totals()
+    counter = multiprocessing.Value("i", 0)
+    statuses = all_at_once(_guess, ([machine.url for machine in fleet], counter, made["secret_id"]), 24)
+    after = totals()
+    assert statuses == [404] * 24
+    # Of 24 guesses racing on two machines, no more than the cap were counted, and one destroyed it.
+    assert 1 <= after["failed_attempts"] - before["failed_attempts"] <= ATTEMPT_CAP
+    assert after["destroyed"] - before["destroyed"] == 1
+    assert reveal(b, made["secret_id"], made["passphrase"]).status == 404
 
 
 def test_each_instance_keeps_its_own_control_socket(fleet):
