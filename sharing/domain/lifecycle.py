@@ -426,6 +426,9 @@ class Lifecycle:
         )
         views_left = self.records.claim_view(record.secret_id, now=self.clock(), tally=tally)
         if views_left is None:
+            # The passphrase was right, but the last view went to another reader
+            # meanwhile (or the secret expired): no wrong passphrase to count.
+            self.records.count_after({"failed_attempts": -1}, now=started)
             raise SecretNotFound()
         return views_left
 
@@ -482,6 +485,7 @@ class Lifecycle:
         # Only a live record: one whose last view was just claimed is the
         # reader's, and its blob is still streaming to them.
         if not self.records.delete(record.secret_id, now=self.clock(), tally=tally):
+            self.records.count_after({"failed_attempts": -1}, now=started)  # right, but too late
             raise SecretNotFound()
         if record.kind in BLOB_KINDS:
             self.blobs.delete(record.secret_id)

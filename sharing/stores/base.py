@@ -181,9 +181,11 @@ class RecordStore:
     before any key is derived, so parallel guesses can never exceed the cap;
     a right passphrase gives its reservation back with the view it claims
     (``claim_view``), the burn (``delete``) or ``release_attempt``; a wrong
-    one keeps it as a failure. Every conditional write is safe to retry on the
-    backend's side: a retried ``put`` never fails its own create, a retried
-    ``claim_view`` never takes two views.
+    one keeps it as a failure. The conditional writes a client may retry
+    after a lost answer are safe to retry: a retried ``put`` never fails its
+    own create, a retried ``claim_view`` never takes two views, a retried
+    ``delete`` reports the burn it made. (A retried reservation may count one
+    attempt twice: the safe side.)
     """
 
     def __init__(self, **options):

@@ -82,3 +82,13 @@ def test_a_retried_claim_takes_one_view_and_reports_it(aws_record_store, views):
     else:
         assert item["views_left"] == {"N": str(views - 1)}
         assert item["failed_attempts"] == {"N": "0"}  # the reservation went back once
+
+
+def test_a_retried_burn_reports_the_burn_it_made(aws_record_store):
+    stored = make_record(views=3)
+    aws_record_store.put(stored)
+    lost = LoseFirstAnswer(aws_record_store.client, "UpdateItem")
+    assert aws_record_store.delete(stored.secret_id, now=time.time()) is True
+    assert (lost.sent, lost.first_status) == (2, 200)
+    assert stored_item(aws_record_store, stored.secret_id) is None
+    assert aws_record_store.delete(stored.secret_id, now=time.time()) is False

@@ -258,9 +258,9 @@ class DynamoRecordStore(RecordStore):
             self.count_after(tally.counts(), now=tally.now)
 
     def _delete_used_up(self, key: dict) -> None:
-        # The view is already ours and a record at 0 views reads as absent, so a
-        # failure here must not cost the caller the secret: the leftover item is
-        # harmless and goes with the TTL purge or the sweep.
+        # The view (or the burn) is already ours and a record at 0 views reads
+        # as absent, so a failure here must not cost the caller its result: the
+        # leftover item is harmless and goes with the TTL purge or the sweep.
         try:
             self.client.delete_item(
                 TableName=self.table,
@@ -296,12 +296,31 @@ class DynamoRecordStore(RecordStore):
         return destroyed
 
     def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
-        deleted = self._delete_if(
-            secret_id, "delete a record", _LIVE, {":one": {"N": "1"}, ":now": _epoch(now)}
+        # Two steps, so a retried burn is recognised like a retried claim: the
+        # first takes every view of a live item and leaves this burn's token
+        # in it (the item then reads as absent); the delete that follows goes
+        # on the condition of 0 views. A retry whose first try was applied
+        # fails its condition and finds its own token in the item as it was.
+        token = os.urandom(16)
+        key = {"secret_id": {"S": secret_id}}
+        after, before = self._update(
+            key,
+            "burn a record",
+            UpdateExpression="SET views_left = :zero, burned_by = :token",
+            ConditionExpression=_LIVE,
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":now": _epoch(now),
+                ":token": {"B": token},
+            },
         )
-        if deleted is not None and tally is not None:
+        if after is None and (before is None or bytes(before.get("burned_by", {}).get("B", b"")) != token):
+            return False
+        self._delete_used_up(key)
+        if tally is not None:
             self.count_after(tally.counts(), now=tally.now)
-        return deleted is not None
+        return True
 
     def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         deleted = []
