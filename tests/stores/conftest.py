@@ -4,6 +4,8 @@ The contract suite runs once per backend. A backend is a pair of store specs
 store again inside other processes.
 """
 
+import uuid
+
 import pytest
 
 from tests.support.backends import build
@@ -40,6 +42,8 @@ def aws_backend(request, tmp_path) -> dict:
                 "bucket": env["S3_BUCKET"],
                 "region": region,
                 "endpoint_url": env["AWS_ENDPOINT_URL_S3"],
+                # A prefix of its own: the bucket is the session's, and other tests leave blobs in it.
+                "prefix": f"contract-{uuid.uuid4().hex}/",
             },
             "env": auth,
         },
