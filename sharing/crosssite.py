@@ -21,6 +21,7 @@ refused.
 
 from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
+from django.utils import translation
 
 from sharing.api.errors import error_body
 
@@ -52,7 +53,8 @@ class CrossSiteRefusalMiddleware:
 
     def __call__(self, request):
         if is_cross_site(request):
-            return JsonResponse(
-                error_body("Requests sent by pages of other sites are refused.", "cross_site"), status=403
-            )
+            # Before LocaleMiddleware: the language is looked up here.
+            with translation.override(translation.get_language_from_request(request)):
+                detail = translation.gettext("Requests sent by pages of other sites are refused.")
+            return JsonResponse(error_body(detail, "cross_site"), status=403)
         return self.get_response(request)

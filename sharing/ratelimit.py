@@ -32,7 +32,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from sharing.errors import StorageUnavailable
+from sharing.errors import StorageUnavailable, gettext_noop
 from sharing.metrics import instrument_store
 from sharing.privatefiles import FILE_MODE, private_dir, private_file
 from sharing.sqlite import ConnectionPerThread
@@ -93,7 +93,9 @@ class RedisHitWindow(HitWindow):
         try:
             wait = self._script(keys=[self.prefix + key], args=[window, limit, secrets.token_hex(8)])
         except self._errors as e:
-            raise StorageUnavailable("The rate limiter is unavailable; please try again shortly.") from e
+            raise StorageUnavailable(
+                gettext_noop("The rate limiter is unavailable; please try again shortly.")
+            ) from e
         return None if wait is None else max(0.0, float(wait))
 
     def close(self) -> None:
@@ -158,7 +160,9 @@ class SQLiteHitWindow(HitWindow):
                 raise
             db.execute("COMMIT")
         except sqlite3.Error as e:
-            raise StorageUnavailable("The rate limiter is unavailable; please try again shortly.") from e
+            raise StorageUnavailable(
+                gettext_noop("The rate limiter is unavailable; please try again shortly.")
+            ) from e
         return wait
 
     def close(self) -> None:

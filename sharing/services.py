@@ -25,7 +25,7 @@ from sharing.domain.lifecycle import (
     RevealedText,
     new_secret_id,
 )
-from sharing.errors import InvalidInput
+from sharing.errors import InvalidInput, gettext_noop
 from sharing.kdfgate import DerivationGate
 from sharing.stores.base import Usage
 from sharing.stores.handler import blob_store, record_store
@@ -156,7 +156,9 @@ def e2e_ticket_redeem(ticket: str) -> str:
     try:
         return signing.TimestampSigner(salt=E2E_TICKET_SALT).unsign(ticket, max_age=E2E_TICKET_SECONDS)
     except signing.BadSignature:
-        raise InvalidInput("This upload ticket is not valid or has expired; ask for a new one.") from None
+        raise InvalidInput(
+            gettext_noop("This upload ticket is not valid or has expired; ask for a new one.")
+        ) from None
 
 
 def e2e_create_text(

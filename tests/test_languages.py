@@ -141,8 +141,17 @@ def test_the_switcher_remembers_the_choice_over_accept_language(api):
 
 
 def test_another_site_cannot_switch_the_language(api):
-    answer = api.post("/i18n/language", {"language": "ar", "next": "/"}, HTTP_SEC_FETCH_SITE="cross-site")
+    answer = api.post(
+        "/i18n/language",
+        {"language": "ar", "next": "/"},
+        HTTP_SEC_FETCH_SITE="cross-site",
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
     assert answer.status_code == 403
+    assert answer.json() == {
+        "detail": "Les requêtes envoyées par des pages d'autres sites sont refusées.",
+        "code": "cross_site",
+    }
     assert settings.LANGUAGE_COOKIE_NAME not in answer.cookies
     assert api.get("/i18n/language").status_code == 405
 

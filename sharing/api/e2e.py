@@ -14,6 +14,7 @@ import base64
 
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -28,7 +29,7 @@ from sharing.api.serializers import CreateOptionsSerializer, EpochDateTimeField,
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain import e2e
 from sharing.domain.lifecycle import ID_LENGTH
-from sharing.errors import PayloadTooLarge
+from sharing.errors import FILE_TOO_LARGE, PayloadTooLarge
 from sharing.uploads import MULTIPART_OVERHEAD, SealedUpload
 
 
@@ -36,9 +37,9 @@ class Base64urlField(serializers.CharField):
     """Bytes sent as base64url without padding (the format's encoding), of bounded length."""
 
     default_error_messages = {
-        "encoding": "Must be base64url without padding.",
-        "size": "Must be {size} bytes.",
-        "too_long": "Must be at most {max_bytes} bytes.",
+        "encoding": gettext_lazy("Must be base64url without padding."),
+        "size": gettext_lazy("Must be {size} bytes."),
+        "too_long": gettext_lazy("Must be at most {max_bytes} bytes."),
     }
 
     def __init__(self, *, size: int | None = None, max_bytes: int | None = None, **kwargs):
@@ -160,7 +161,7 @@ class SealedBodyHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         limit = services.current_policy().max_file_bytes
         if content_length and content_length > e2e.max_sealed_body(limit) + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(f"Files may be at most {limit} bytes.")
+            raise PayloadTooLarge(FILE_TOO_LARGE, params={"limit": limit})
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)

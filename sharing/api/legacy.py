@@ -9,6 +9,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse, QueryDict
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
@@ -57,7 +58,7 @@ class JSONWhateverTheTypeParser(BaseParser):
         except ValueError:
             if media_type and media_type.startswith("application/x-www-form-urlencoded"):
                 return QueryDict(body, encoding=settings.DEFAULT_CHARSET)
-            raise ParseError("The body must be JSON.") from None
+            raise ParseError(gettext("The body must be JSON.")) from None
 
 
 class LegacyView(APIView):

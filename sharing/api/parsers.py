@@ -6,10 +6,11 @@ client's mistake (400), not a ``RecursionError`` that would surface as a 500.
 import contextlib
 from collections.abc import Iterator
 
+from django.utils.translation import gettext_lazy
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-TOO_DEEP = "The JSON is nested too deeply."
+TOO_DEEP = gettext_lazy("The JSON is nested too deeply.")
 
 
 @contextlib.contextmanager
