@@ -191,3 +191,20 @@ def test_screen_readers_hear_progress_results_and_errors(page):
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator("#passphrase")).to_be_focused()
     expect(page.locator("#passphrase")).to_have_attribute("aria-describedby", "gone")
+
+
+def test_the_switcher_changes_the_language_and_keeps_it(page, context, base_url):
+    page.goto("/secret/HrVfOn1aoqKHeRKi")
+    page.get_by_role("button", name="العربية").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert page.url == f"{base_url}/secret/HrVfOn1aoqKHeRKi", "back on the same page"
+    expect(page.get_by_role("button", name="العربية")).to_have_attribute("aria-current", "true")
+    # The layout mirrors: the site's name on the right, the switcher on the left.
+    brand, switcher = page.locator(".brand").bounding_box(), page.locator(".languages").bounding_box()
+    assert brand["x"] > switcher["x"]
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    assert [c["value"] for c in context.cookies() if c["name"] == "django_language"] == ["ar"]
+    page.get_by_role("button", name="Deutsch").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ein Geheimnis teilen")
+    assert page.console.problems == []
