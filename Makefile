@@ -8,7 +8,7 @@ PORT ?= 8000
 DATA_DIR ?= ./var
 export DATA_DIR
 
-.PHONY: run test lint format bench clean setup test-deps messages compile-messages
+.PHONY: run test lint format bench soak clean setup test-deps messages compile-messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ bench: $(VENV)/.bench
 	sh bench/install-deps.sh
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Not part of `make test`: SOAK_MINUTES (10) of mixed load on each backend, then
+# the verdict (docs/reliability.md). `SOAK_MINUTES=2 make soak SOAK_BACKENDS=local` to try it.
+soak: test-deps
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python -m soak $(SOAK_BACKENDS)
 
 clean:
 	rm -rf $(VENV) .cache staticfiles artifacts

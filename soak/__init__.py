@@ -1,0 +1,1 @@
+"""The soak: the service under mixed load for minutes on end (``make soak``, docs/reliability.md)."""
