@@ -144,6 +144,7 @@ MAX_DERIVATIONS = envint("MAX_DERIVATIONS", os.cpu_count() or 1, minimum=1)
 THROTTLE_RATES = {
     "create": env("THROTTLE_CREATE", "30/minute") or None,
     "reveal": env("THROTTLE_REVEAL", "30/minute") or None,
+    "receipt": env("THROTTLE_RECEIPT", "60/minute") or None,
 }
 # How many proxies in front of the service append to X-Forwarded-For; 0 trusts none.
 NUM_PROXIES = envint("NUM_PROXIES", 0)

@@ -13,6 +13,7 @@ admin.site.site_header = admin.site.site_title = settings.SITE_NAME
 urlpatterns = [
     path("", pages.create_page, name="create"),
     path("secret/<str:secret_id>", pages.reveal_page, name="reveal"),
+    path("receipt/<str:receipt>", pages.receipt_page, name="receipt"),
     path("i18n/language", pages.switch_language, name="set-language"),
     path("i18n/catalog.js", pages.script_catalog, name="js-catalog"),
     path("api/", include(api_urlpatterns)),

@@ -40,6 +40,14 @@ class SecretNotFound(SharingError):
     default_code = "not_found"
 
 
+class ReceiptNotFound(SharingError):
+    """No receipt with this token, or the lifetime of its secret is over."""
+
+    status_code = 404
+    default_detail = gettext_noop("No receipt like this exists; the secret's lifetime may be over.")
+    default_code = "not_found"
+
+
 class PayloadTooLarge(SharingError):
     status_code = 413
     default_detail = gettext_noop("The secret is larger than this service accepts.")

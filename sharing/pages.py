@@ -57,6 +57,13 @@ def reveal_page(request, secret_id: str):
     return render(request, "secret.html", {"limits": page_limits(), "secret_id": secret_id})
 
 
+@require_safe
+def receipt_page(request, receipt: str):
+    # The page only carries the token it was opened with; its script asks the
+    # API, so the page shows nothing the JSON does not, and loading it changes nothing.
+    return render(request, "receipt.html", {"limits": page_limits(), "receipt": receipt})
+
+
 @csrf_exempt
 @require_POST
 def switch_language(request):

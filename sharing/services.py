@@ -25,6 +25,7 @@ from sharing.domain.lifecycle import (
     RevealedText,
     new_secret_id,
 )
+from sharing.domain.receipts import ReceiptStatus
 from sharing.errors import InvalidInput, gettext_noop
 from sharing.kdfgate import DerivationGate
 from sharing.stores.base import Usage
@@ -62,17 +63,30 @@ def lifecycle() -> Lifecycle:
 
 
 def secret_create_text(
-    *, text: str, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
+    *,
+    text: str,
+    view_count: int = 1,
+    lifetime: int | None = None,
+    passphrase: str | None = None,
+    receipt: bool = False,
 ) -> Created:
-    return lifecycle().create_text(text=text, view_count=view_count, lifetime=lifetime, passphrase=passphrase)
+    """Create a text secret; with ``receipt``, ``Created.receipt`` is the sender's receipt token."""
+    return lifecycle().create_text(
+        text=text, view_count=view_count, lifetime=lifetime, passphrase=passphrase, receipt=receipt
+    )
 
 
 def secret_create_file(
-    *, upload: FileUpload, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
+    *,
+    upload: FileUpload,
+    view_count: int = 1,
+    lifetime: int | None = None,
+    passphrase: str | None = None,
+    receipt: bool = False,
 ) -> Created:
     """Create a file secret from an ``upload`` already sealed as it arrived (``secret_upload_begin``)."""
     return lifecycle().create_file(
-        upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase
+        upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase, receipt=receipt
     )
 
 
@@ -86,6 +100,16 @@ def secret_reveal(*, secret_id: str, passphrase: str, kind: str | None = None) -
 
 def secret_burn(*, secret_id: str, passphrase: str, kind: str | None = None) -> None:
     lifecycle().burn(secret_id=secret_id, passphrase=passphrase, kind=kind)
+
+
+def receipt_status(*, receipt: str) -> ReceiptStatus:
+    """How the secret of this receipt stands; raises ``ReceiptNotFound``. Takes no view."""
+    return lifecycle().receipt_status(token=receipt)
+
+
+def receipt_revoke(*, receipt: str) -> ReceiptStatus:
+    """Burn the secret of this receipt if it is live; return how it stands after."""
+    return lifecycle().revoke(token=receipt)
 
 
 def secret_sweep(*, grace_seconds: int) -> tuple[int, int]:

@@ -36,7 +36,11 @@ def compiled_catalogues():
 def isolated_stores(settings, tmp_path):
     settings.SCRYPT_N = FAST_SCRYPT_N
     settings.ALLOWED_HOSTS = ["testserver"]
-    settings.THROTTLE_RATES = {"create": None, "reveal": None}  # tests/api/test_throttling.py turns them on
+    settings.THROTTLE_RATES = {
+        "create": None,
+        "reveal": None,
+        "receipt": None,
+    }  # tests/api/test_throttling.py turns them on
     settings.SECRETS_STORES = {
         "records": {
             "BACKEND": "sharing.stores.local.SQLiteRecordStore",

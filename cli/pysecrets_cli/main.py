@@ -23,6 +23,7 @@ from pysecrets_cli.api import Api
 from pysecrets_cli.errors import DONE, TROUBLE, USAGE, ClientError, Usage
 from pysecrets_cli.files import receive, safe_name, save
 from pysecrets_cli.progress import Progress
+from pysecrets_cli.receipts import Receipts, Status
 from pysecrets_cli.sealing import Created, Options, RevealedFile, Sealing, ServerSide
 
 # A text secret is small (the server's limit is 64 KiB by default); reading
@@ -39,6 +40,7 @@ and the secret is gone after its last view or when it expires.
   pysecrets send report.pdf
   pysecrets get https://secrets.example.com/secret/AbCdEf0123456789
   pysecrets burn AbCdEf0123456789
+  pysecrets status https://secrets.example.com/receipt/RECEIPT
 
 The server comes from --url or PYSECRETS_URL; a full link names its own.
 A passphrase is never taken from the command line (other users can read it):
@@ -145,6 +147,26 @@ def parser() -> argparse.ArgumentParser:
     )
     burn.add_argument("ref", metavar="LINK|ID", help="the link, or the secret's id with --url")
     burn.add_argument("--passphrase-file", metavar="FILE", help="read the passphrase from FILE (- for stdin)")
+
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="whether a secret was opened, from its receipt",
+        description="Read a secret's state from the receipt that send printed: unread, viewed, "
+        "used_up, burned or destroyed, with its views. Reading it takes no view and changes nothing.",
+    )
+    status.add_argument("receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url")
+    status.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+
+    revoke = commands.add_parser(
+        "revoke",
+        parents=[common],
+        help="burn a secret from its receipt, without the passphrase",
+        description="Burn a secret now, with the receipt that send printed: for a secret sent to "
+        "the wrong person. Says how it stands afterwards.",
+    )
+    revoke.add_argument("receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url")
+    revoke.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     return main
 
 
@@ -275,12 +297,15 @@ def print_created(server: str, created: Created, *, own: bool, as_json: bool, te
         return
     lines = [("Link", link), ("Passphrase", "(your own)" if own else created.passphrase)]
     if created.receipt:
-        lines.append(("Receipt", created.receipt))
+        # The receipt's page, which `pysecrets status` also takes.
+        lines.append(("Receipt", created.receipt_url or created.receipt))
     lines.append(("Expires", local_time(created.expires_at)))
     for label, value in lines:
         print(f"{label + ':':<12}{value}")
     if term.interactive():
         term.note("Send the link and the passphrase through two different channels.")
+        if created.receipt:
+            term.note("Keep the receipt to yourself: `pysecrets status RECEIPT` tells whether it was opened.")
 
 
 def cmd_get(args, term: Terminal) -> int:
@@ -353,7 +378,52 @@ def cmd_burn(args, term: Terminal) -> int:
     return DONE
 
 
-COMMANDS = {"send": cmd_send, "get": cmd_get, "burn": cmd_burn}
+STATE_WORDS = {
+    "unread": "Not opened yet.",
+    "viewed": "Opened, and it can be opened again.",
+    "used_up": "Opened as many times as it allowed; it is gone.",
+    "burned": "Burned before all its views were taken; it is gone.",
+    "destroyed": "Destroyed after too many wrong passphrases; it is gone.",
+    "expired": "Its lifetime ran out; it is gone.",
+}
+
+
+def receipts_for(args) -> tuple[Receipts, str]:
+    ref = links.receipt_ref(args.receipt, url=getattr(args, "url", None))
+    return Receipts(Api(ref.server, timeout=getattr(args, "timeout", 60.0))), ref.token
+
+
+def print_status(status: Status, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(status.as_dict()))
+        return
+    # First line for scripts and eyes alike: the state and the views left.
+    print(f"{status.state} {status.views_left}")
+    last = local_time(status.last_viewed_at) if status.last_viewed_at else "never"
+    for label, value in (
+        ("State", STATE_WORDS.get(status.state, status.state)),
+        ("Views", f"{status.views_taken} of {status.view_count} taken, {status.views_left} left"),
+        ("Last view", last),
+        ("Created", local_time(status.created_at)),
+        ("Expires", local_time(status.expires_at)),
+    ):
+        print(f"{label + ':':<12}{value}")
+
+
+def cmd_status(args, term: Terminal) -> int:
+    receipts, token = receipts_for(args)
+    print_status(receipts.status(token), as_json=args.json)
+    return DONE
+
+
+def cmd_revoke(args, term: Terminal) -> int:
+    receipts, token = receipts_for(args)
+    status = receipts.revoke(token)
+    print_status(status, as_json=args.json)
+    return DONE
+
+
+COMMANDS = {"send": cmd_send, "get": cmd_get, "burn": cmd_burn, "status": cmd_status, "revoke": cmd_revoke}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,9 +4,10 @@
 
 import { app, setupCopyButtons } from "./common.js";
 import { setupCreate } from "./create.js";
+import { setupReceipt } from "./receipt.js";
 import { setupReveal } from "./reveal.js";
 
-const pages = { create: setupCreate, reveal: setupReveal };
+const pages = { create: setupCreate, reveal: setupReveal, receipt: setupReceipt };
 
 setupCopyButtons();
 pages[app.dataset.page]?.();

@@ -196,6 +196,10 @@ function showResult(form, body) {
         ),
     { n: formatNumber(n), when },
   );
+  if (body.receipt) {
+    $("receipt-link").href = new URL(`/receipt/${encodeURIComponent(body.receipt)}`, location.origin).href;
+  }
+  $("result-receipt").hidden = !body.receipt;
   // The secret itself should not linger in the page once it is stored.
   form.reset();
   $("create").hidden = true;
@@ -229,6 +233,8 @@ function startAgain(form) {
   $("result-qr-code").replaceChildren();
   $("result-link").value = "";
   $("result-passphrase").value = "";
+  $("receipt-link").href = "/";
+  $("result-receipt").hidden = true;
   $("result").hidden = true;
   $("create").hidden = false;
   $("text-field").hidden = false;

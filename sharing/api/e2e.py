@@ -25,7 +25,12 @@ from rest_framework.views import APIView
 from sharing import services
 from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from sharing.api.parsers import JSONParser
-from sharing.api.serializers import CreateOptionsSerializer, EpochDateTimeField, ErrorSerializer
+from sharing.api.serializers import (
+    CreateOptionsSerializer,
+    EpochDateTimeField,
+    ErrorSerializer,
+    ReceiptFieldsMixin,
+)
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain import e2e
 from sharing.domain.lifecycle import ID_LENGTH
@@ -88,7 +93,7 @@ class TicketSerializer(serializers.Serializer):
     file_url = serializers.CharField(help_text="POST the sealed file here.")
 
 
-class E2ECreatedSerializer(serializers.Serializer):
+class E2ECreatedSerializer(ReceiptFieldsMixin):
     secret_id = serializers.CharField(min_length=ID_LENGTH, max_length=ID_LENGTH)
     kind = serializers.ChoiceField(choices=[e2e.E2E_TEXT, e2e.E2E_FILE])
     view_count = serializers.IntegerField()
@@ -145,7 +150,9 @@ class TextCreateView(E2EView):
         serializer = E2ETextCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = services.e2e_create_text(secret_id=secret_id, **serializer.validated_data)
-        return Response(E2ECreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+        return Response(
+            E2ECreatedSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class SealedBodyHandler(FileUploadHandler):
@@ -190,7 +197,9 @@ class FileCreateView(E2EView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         created = services.e2e_create_file(upload=data.pop("file").upload, **data)
-        return Response(E2ECreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+        return Response(
+            E2ECreatedSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class RevealView(E2EView):

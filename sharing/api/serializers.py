@@ -7,6 +7,7 @@ numbers the lifecycle enforces; the rules themselves live in the lifecycle.
 from datetime import UTC, datetime
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
+from django.urls import reverse
 from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -126,7 +127,20 @@ class EpochDateTimeField(serializers.DateTimeField):
         return super().to_representation(datetime.fromtimestamp(value, tz=UTC))
 
 
-class CreatedSerializer(serializers.Serializer):
+class ReceiptFieldsMixin(serializers.Serializer):
+    """The receipt every create on the resource API answers (needs the request in the context)."""
+
+    receipt = serializers.CharField(
+        help_text="For the sender alone: reads whether the secret was opened, and revokes it "
+        "(/api/receipts/{receipt}/). Shown once; the service keeps only its hash."
+    )
+    receipt_url = serializers.SerializerMethodField(help_text="The receipt's page, for a browser.")
+
+    def get_receipt_url(self, created) -> str:
+        return self.context["request"].build_absolute_uri(reverse("receipt", args=[created.receipt]))
+
+
+class CreatedSerializer(ReceiptFieldsMixin):
     secret_id = serializers.CharField(min_length=ID_LENGTH, max_length=ID_LENGTH)
     passphrase = serializers.CharField()
     kind = serializers.ChoiceField(choices=["text", "file"])

@@ -72,3 +72,9 @@ class RevealRateThrottle(ActionRateThrottle):
     """Reveals and burns: each one tries a passphrase."""
 
     scope = "reveal"
+
+
+class ReceiptRateThrottle(ActionRateThrottle):
+    """Receipt lookups and revokes: cheap, but each one is a guess at a token."""
+
+    scope = "receipt"

@@ -2,13 +2,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from sharing.api import e2e, legacy, views
+from sharing.api import e2e, legacy, receipts, views
 from sharing.api.schema import SchemaView
 
 router = DefaultRouter(trailing_slash=True)
 router.register("text", views.TextSecretViewSet, basename="text")
 router.register("files", views.FileSecretViewSet, basename="files")
 router.register("secrets", views.SecretViewSet, basename="secrets")
+router.register("receipts", receipts.ReceiptViewSet, basename="receipts")
 
 api_urlpatterns = [
     path("", include(router.urls)),

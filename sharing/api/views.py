@@ -91,8 +91,10 @@ class TextSecretViewSet(SecretViewSet):
     )
     def create(self, request):
         """Seal a text; answer its id and passphrase, each needed to reveal it."""
-        created = create_text(request)
-        return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+        created = create_text(request, receipt=True)
+        return Response(
+            CreatedSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class FileSecretViewSet(SecretViewSet):
@@ -110,5 +112,7 @@ class FileSecretViewSet(SecretViewSet):
     )
     def create(self, request):
         """Upload a file; it is encrypted chunk by chunk as it arrives."""
-        created = create_file(request)
-        return Response(CreatedSerializer(created).data, status=status.HTTP_201_CREATED)
+        created = create_file(request, receipt=True)
+        return Response(
+            CreatedSerializer(created, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )

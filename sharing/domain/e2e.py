@@ -147,13 +147,14 @@ class EndToEnd:
             blob_size=size,
         )
 
-    def _created(self, record: SecretRecord) -> Created:
+    def _created(self, record: SecretRecord, receipt: str | None) -> Created:
         return Created(
             secret_id=record.secret_id,
             passphrase="",
             kind=record.kind,
             view_count=record.views_left,
             expires_at=record.expires_at,
+            receipt=receipt,
         )
 
     def create_text(
@@ -177,8 +178,10 @@ class EndToEnd:
             view_count=view_count,
             lifetime=lifetime,
         )
+        # Every end-to-end create answers a receipt, as the resource API's do.
+        record, receipt = self.lifecycle.with_receipt(record, True)
         self._put(record, {"created_text": 1})
-        return self._created(record)
+        return self._created(record, receipt)
 
     def begin_file(self, secret_id: str) -> SealedBodyUpload:
         return SealedBodyUpload(self.lifecycle, secret_id)
@@ -206,9 +209,10 @@ class EndToEnd:
             size=upload.size,
         )
         # The blob was committed first, so no record ever points at a missing body.
+        record, receipt = self.lifecycle.with_receipt(record, True)
         self._put(record, {"created_file": 1, "stored_bytes": upload.size})
         upload.owned = True
-        return self._created(record)
+        return self._created(record, receipt)
 
     def _put(self, record: SecretRecord, counts: dict[str, int]) -> None:
         try:

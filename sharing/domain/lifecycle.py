@@ -25,6 +25,7 @@ where the backend can do that.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import string
@@ -33,16 +34,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sharing.domain import crypto, passphrases
+from sharing.domain import crypto, passphrases, receipts
 from sharing.errors import (
     FILE_TOO_LARGE,
     InvalidInput,
     PayloadTooLarge,
+    ReceiptNotFound,
     SecretNotFound,
     StorageUnavailable,
     gettext_noop,
 )
-from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore, SecretRecord, Tally
+from sharing.stores.base import (
+    BURNED,
+    BlobNotFound,
+    BlobStore,
+    RecordExists,
+    RecordStore,
+    SecretRecord,
+    Tally,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -115,6 +125,7 @@ class Created:
     kind: str
     view_count: int
     expires_at: int
+    receipt: str | None = None  # the sender's receipt token, when one was asked for
 
 
 @dataclass(frozen=True)
@@ -258,17 +269,38 @@ class Lifecycle:
         )
         return record, passphrase
 
-    def _created(self, record: SecretRecord, passphrase: str) -> Created:
+    def _created(self, record: SecretRecord, passphrase: str, receipt: str | None = None) -> Created:
         return Created(
             secret_id=record.secret_id,
             passphrase=passphrase,
             kind=record.kind,
             view_count=record.views_left,
             expires_at=record.expires_at,
+            receipt=receipt,
         )
 
+    def with_receipt(self, record: SecretRecord, receipt: bool) -> tuple[SecretRecord, str | None]:
+        """
+        The record with what its receipt will read (views allowed, when made)
+        and, if ``receipt``, a new receipt token, kept in the record only as its hash.
+        """
+        token = receipts.new_receipt() if receipt else None
+        record = dataclasses.replace(
+            record,
+            view_count=record.views_left,
+            created_at=int(self.clock()),
+            receipt_hash=receipts.receipt_hash(token) if token else "",
+        )
+        return record, token
+
     def create_text(
-        self, *, text: str, view_count: int = 1, lifetime: int | None = None, passphrase: str | None = None
+        self,
+        *,
+        text: str,
+        view_count: int = 1,
+        lifetime: int | None = None,
+        passphrase: str | None = None,
+        receipt: bool = False,
     ) -> Created:
         plaintext = text.encode("utf-8")
         if not plaintext:
@@ -291,11 +323,12 @@ class Lifecycle:
                 lifetime=lifetime,
                 passphrase=passphrase,
             )
+            record, token = self.with_receipt(record, receipt)
             try:
                 self.records.put(record, tally=Tally(self.clock(), {"created_text": 1}))
             except RecordExists:
                 continue
-            return self._created(record, passphrase_used)
+            return self._created(record, passphrase_used, token)
         raise RecordExists(secret_id)
 
     def begin_file(self) -> FileUpload:
@@ -308,6 +341,7 @@ class Lifecycle:
         view_count: int = 1,
         lifetime: int | None = None,
         passphrase: str | None = None,
+        receipt: bool = False,
     ) -> Created:
         record, passphrase_used = self._seal_record(
             secret_id=upload.secret_id,
@@ -319,12 +353,13 @@ class Lifecycle:
             passphrase=passphrase,
             blob_size=upload.blob_size,
         )
+        record, token = self.with_receipt(record, receipt)
         # The blob was committed first, so no record ever points at a missing body.
         self.records.put(
             record, tally=Tally(self.clock(), {"created_file": 1, "stored_bytes": upload.blob_size})
         )
         upload.owned = True
-        return self._created(record, passphrase_used)
+        return self._created(record, passphrase_used, token)
 
     # -- reveal and burn --------------------------------------------------------
 
@@ -491,6 +526,42 @@ class Lifecycle:
             self.blobs.delete(record.secret_id)
 
     # -- housekeeping -----------------------------------------------------------
+
+    # -- receipts ---------------------------------------------------------------
+
+    def _by_receipt(self, token: str, now: float) -> SecretRecord:
+        record = (
+            self.records.find_receipt(receipts.receipt_hash(token), now=now)
+            if receipts.is_receipt(token)
+            else None
+        )
+        if record is None:
+            raise ReceiptNotFound()
+        return record
+
+    def receipt_status(self, *, token: str) -> receipts.ReceiptStatus:
+        """How the secret stands. Changes nothing but the operators' count of lookups."""
+        now = self.clock()
+        status = receipts.status_of(self._by_receipt(token, now), now=now)
+        try:
+            self.records.add_counts({"receipts_checked": 1}, now=now)
+        except StorageUnavailable:
+            log.warning("Could not count a receipt lookup")
+        return status
+
+    def revoke(self, *, token: str) -> receipts.ReceiptStatus:
+        """Burn the secret if it is live, without its passphrase; return how it stands after."""
+        now = self.clock()
+        record = self._by_receipt(token, now)
+        tally = Tally(now, {"revoked": 1, "stored_bytes": -record.blob_size})
+        if self.records.delete(record.secret_id, now=now, tally=tally):
+            if record.kind in BLOB_KINDS:
+                self.blobs.delete(record.secret_id)
+            record = record.tombstone(BURNED)
+        else:
+            # It ended meanwhile (a last view, a burn) or was already over: say how.
+            record = self.records.find_receipt(record.receipt_hash, now=now) or record
+        return receipts.status_of(record, now=now)
 
     def sweep(self, *, grace_seconds: int) -> tuple[int, int]:
         """

@@ -58,6 +58,8 @@ COUNTERS: Mapping[str, str] = MappingProxyType(
         "expired": "Expired",  # secrets deleted by the sweep after they expired
         "failed_attempts": "Wrong passphrases",  # for a secret that exists
         "destroyed": "Destroyed by guessing",  # deleted after too many wrong passphrases
+        "receipts_checked": "Receipts checked",  # receipt lookups that found one
+        "revoked": "Revoked by receipt",  # secrets burned by their sender's receipt
         "stored_bytes": "File data stored",  # bytes of encrypted file data stored
     }
 )
@@ -79,6 +81,24 @@ class SecretRecord:
     expires_at: int  # Unix seconds; at or after this instant the record is gone
     blob_size: int = 0  # bytes of the encrypted blob (file records only)
     failed_attempts: int = 0  # passphrase attempts reserved and not given back
+    # What a receipt reads (sharing.domain.receipts). A record made without a
+    # receipt has an empty ``receipt_hash`` and is never found by one.
+    receipt_hash: str = ""  # SHA-256 (hex) of the sender's receipt token
+    view_count: int = 0  # views it allowed when made
+    views_taken: int = 0  # views claimed
+    created_at: int = 0  # Unix seconds
+    last_viewed_at: int = 0  # Unix seconds of the latest claim; 0 if none
+    ended: str = ""  # a tombstone's ending: "used_up", "burned" or "destroyed"; "" while live
+
+    def tombstone(self, ended: str) -> SecretRecord:
+        """What is kept once the secret has ended: its receipt's facts, no key material, no views."""
+        return dataclasses.replace(
+            self, salt=b"", wrapped_key=b"", payload=b"", views_left=0, blob_size=0, ended=ended
+        )
+
+
+# How a secret ends; each leaves a tombstone (see RecordStore).
+USED_UP, BURNED, DESTROYED = "used_up", "burned", "destroyed"
 
 
 TOTAL = "total"  # the key of the all-time counters, beside one key per UTC day
@@ -186,6 +206,12 @@ class RecordStore:
     own create, a retried ``claim_view`` never takes two views, a retried
     ``delete`` reports the burn it made. (A retried reservation may count one
     attempt twice: the safe side.)
+
+    A secret that ends before it expires (its last view, a burn, destruction)
+    is not deleted but left as a *tombstone*: ``SecretRecord.tombstone``, with
+    no key material and no views, so it reads as absent to every operation but
+    ``find_receipt`` and keeps its id taken, until it expires and the sweep
+    takes it like any record (counting nothing for it: it counted when it ended).
     """
 
     def __init__(self, **options):
@@ -226,12 +252,13 @@ class RecordStore:
         """
         Atomically take one view for an attempt that reserved: decrement
         ``views_left`` and give back one reserved attempt, if the record is
-        live at ``now`` and holds a reservation.
+        live at ``now`` and holds a reservation; count it in ``views_taken``
+        and note ``now`` as ``last_viewed_at``.
 
         Return the views left after this claim; ``0`` means this was the last
-        view and the record is gone: deleted in the same atomic step, or (where
-        the backend cannot do both at once) left in a state that reads as
-        absent until it is deleted. Return ``None`` if no view could be
+        view and the secret is gone: a ``used_up`` tombstone in the same atomic
+        step, or (where the backend cannot do both at once) at 0 views, which
+        reads as absent, until it becomes one. Return ``None`` if no view could be
         claimed. Of any number of concurrent calls from any number of
         processes or machines, exactly ``views_left`` succeed, and a call the
         backend's client retries takes at most one view.
@@ -244,19 +271,28 @@ class RecordStore:
 
     def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
         """
-        Delete the record if its ``failed_attempts`` reached ``limit`` (every
-        attempt it allows failed); return it, or ``None`` if it was not deleted.
+        Leave a ``destroyed`` tombstone if the record has not ended and its
+        ``failed_attempts`` reached ``limit`` (every attempt it allows failed);
+        return the record as it was, or ``None`` if it was not destroyed.
         Of any number of concurrent calls, at most one returns a record.
         """
         raise NotImplementedError(".destroy() must be overridden")
 
     def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
         """
-        Delete the record if it is live at ``now`` (a burn); return whether it
-        was. A record that lost its last view to a concurrent claim, or expired,
-        is not deleted here (its leftover goes with the claim or the sweep).
+        Leave a ``burned`` tombstone if the record is live at ``now`` (a burn,
+        or a revoke by receipt); return whether it was. A record that lost its
+        last view to a concurrent claim, or expired, is left as it is.
         """
         raise NotImplementedError(".delete() must be overridden")
+
+    def find_receipt(self, receipt_hash: str, *, now: float) -> SecretRecord | None:
+        """
+        The record or tombstone whose ``receipt_hash`` this is, if it has not
+        expired at ``now``; else ``None``. Never matches an empty hash. Reads
+        only: a receipt lookup changes nothing.
+        """
+        raise NotImplementedError(".find_receipt() must be overridden")
 
     def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         """

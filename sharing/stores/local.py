@@ -23,7 +23,10 @@ from sharing.errors import StorageUnavailable
 from sharing.privatefiles import private_dir, private_file
 from sharing.sqlite import ConnectionPerThread
 from sharing.stores.base import (
+    BURNED,
+    DESTROYED,
     TOTAL,
+    USED_UP,
     BlobNotFound,
     BlobStore,
     BlobWriter,
@@ -40,7 +43,9 @@ from sharing.stores.base import (
 # database made by an older release is upgraded in place, once, by the first
 # connection that finds it behind. Databases from before the version was kept
 # read 0 and hold version 1's tables.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Only records made with a receipt are in it.
+_RECEIPT_INDEX = "CREATE UNIQUE INDEX secrets_receipt ON secrets (receipt_hash) WHERE receipt_hash != ''"
 _TABLES = [
     """CREATE TABLE secrets (
         secret_id   TEXT PRIMARY KEY,
@@ -54,9 +59,16 @@ _TABLES = [
         expires_at  INTEGER NOT NULL,
         blob_size   INTEGER NOT NULL DEFAULT 0,
         failed_attempts INTEGER NOT NULL DEFAULT 0,
-        kdf         TEXT NOT NULL DEFAULT 'scrypt'
+        kdf         TEXT NOT NULL DEFAULT 'scrypt',
+        receipt_hash TEXT NOT NULL DEFAULT '',
+        view_count  INTEGER NOT NULL DEFAULT 0,
+        views_taken INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL DEFAULT 0,
+        last_viewed_at INTEGER NOT NULL DEFAULT 0,
+        ended       TEXT NOT NULL DEFAULT ''
     ) WITHOUT ROWID""",
     "CREATE INDEX secrets_expires_at ON secrets (expires_at)",
+    _RECEIPT_INDEX,
     """CREATE TABLE counters (
         day  TEXT NOT NULL,  -- 'YYYY-MM-DD' (UTC), or TOTAL
         name TEXT NOT NULL,
@@ -68,10 +80,27 @@ _TABLES = [
 _UPGRADES = {
     # Passphrase kinds: records made before them were all keyed by scrypt.
     1: ["ALTER TABLE secrets ADD COLUMN kdf TEXT NOT NULL DEFAULT 'scrypt'"],
+    # Receipts: what they read, and tombstones in place of deleted records.
+    2: [
+        *(
+            f"ALTER TABLE secrets ADD COLUMN {column}"
+            for column in (
+                "receipt_hash TEXT NOT NULL DEFAULT ''",
+                "view_count INTEGER NOT NULL DEFAULT 0",
+                "views_taken INTEGER NOT NULL DEFAULT 0",
+                "created_at INTEGER NOT NULL DEFAULT 0",
+                "last_viewed_at INTEGER NOT NULL DEFAULT 0",
+                "ended TEXT NOT NULL DEFAULT ''",
+            )
+        ),
+        _RECEIPT_INDEX,
+    ],
 }
 _FIELDS = [field for field in SecretRecord.__dataclass_fields__]
 _COLUMNS = ", ".join(_FIELDS)
 _LIVE = "secret_id = ? AND views_left >= 1 AND expires_at > ?"
+# A tombstone: the secret ended (its ending is the parameter); no key material, no views.
+_BURY = "ended = ?, views_left = 0, blob_size = 0, salt = x'', wrapped_key = x'', payload = x''"
 
 
 class SQLiteRecordStore(RecordStore):
@@ -200,15 +229,16 @@ class SQLiteRecordStore(RecordStore):
     def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
         with self._transaction() as db:
             row = db.execute(
-                "UPDATE secrets SET views_left = views_left - 1, failed_attempts = failed_attempts - 1"
+                "UPDATE secrets SET views_left = views_left - 1, failed_attempts = failed_attempts - 1,"
+                " views_taken = views_taken + 1, last_viewed_at = ?"
                 f" WHERE {_LIVE} AND failed_attempts >= 1 RETURNING views_left",
-                (secret_id, now),
+                (int(now), secret_id, now),
             ).fetchone()
             if row is None:
                 return None
             last = row[0] == 0
             if last:
-                db.execute("DELETE FROM secrets WHERE secret_id = ?", (secret_id,))
+                db.execute(f"UPDATE secrets SET {_BURY} WHERE secret_id = ?", (USED_UP, secret_id))
             if tally is not None:
                 self._count(db, tally.counts(last=last), tally.now)
             return row[0]
@@ -223,18 +253,33 @@ class SQLiteRecordStore(RecordStore):
             if released and tally is not None:
                 self._count(db, tally.counts(), tally.now)
 
-    def _delete_where(self, condition: str, params: tuple, tally: Tally | None) -> SecretRecord | None:
+    def _end_where(
+        self, condition: str, params: tuple, ended: str, tally: Tally | None
+    ) -> SecretRecord | None:
+        """Turn the record matching ``condition`` into a tombstone; return it as it was."""
         with self._transaction() as db:
-            row = db.execute(f"DELETE FROM secrets WHERE {condition} RETURNING {_COLUMNS}", params).fetchone()
-            if row is not None and tally is not None:
+            row = db.execute(f"SELECT {_COLUMNS} FROM secrets WHERE {condition}", params).fetchone()
+            if row is None:
+                return None
+            db.execute(f"UPDATE secrets SET {_BURY} WHERE secret_id = ?", (ended, row[0]))
+            if tally is not None:
                 self._count(db, tally.counts(), tally.now)
-        return SecretRecord(*row) if row else None
+        return SecretRecord(*row)
 
     def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
-        return self._delete_where("secret_id = ? AND failed_attempts >= ?", (secret_id, limit), tally)
+        condition = "secret_id = ? AND failed_attempts >= ? AND ended = ''"
+        return self._end_where(condition, (secret_id, limit), DESTROYED, tally)
 
     def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
-        return self._delete_where(_LIVE, (secret_id, now), tally) is not None
+        return self._end_where(_LIVE, (secret_id, now), BURNED, tally) is not None
+
+    def find_receipt(self, receipt_hash: str, *, now: float) -> SecretRecord | None:
+        if not receipt_hash:
+            return None
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM secrets WHERE receipt_hash = ? AND expires_at > ?", (receipt_hash, now)
+        )
+        return SecretRecord(*rows[0]) if rows else None
 
     def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         with self._transaction() as db:

@@ -190,4 +190,8 @@ def test_version_1_records_in_an_old_database_still_open(tmp_path, counted):
     records.close()
     db = sqlite3.connect(tmp_path / "r.db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert db.execute("SELECT kdf FROM secrets").fetchall() == [("scrypt",)]
+    # The text, still live; the file, used up, left a tombstone.
+    assert db.execute("SELECT kdf, ended FROM secrets ORDER BY ended").fetchall() == [
+        ("scrypt", ""),
+        ("scrypt", "used_up"),
+    ]

@@ -102,7 +102,8 @@ def test_claim_is_one_conditional_update_checking_views_expiry_reservation_and_t
             "TableName": "Secrets",
             "Key": {"secret_id": {"S": RECORD.secret_id}},
             "UpdateExpression": (
-                "SET views_left = views_left - :one ADD failed_attempts :give_back, claims :token"
+                "SET views_left = views_left - :one, last_viewed_at = :now"
+                " ADD failed_attempts :give_back, claims :token, views_taken :one"
             ),
             "ConditionExpression": (
                 "views_left >= :one AND expires_at > :now AND failed_attempts >= :one"
@@ -149,17 +150,20 @@ def test_reserve_makes_the_same_three_calls_whether_or_not_the_id_exists(records
     assert store.reserve_attempt(RECORD.secret_id, now=1_700_000_000, limit=10, tally=tally) is None
 
 
-def test_last_claim_deletes_on_condition_of_zero_views(records):
+def test_last_claim_leaves_a_tombstone_on_condition_of_zero_views(records):
     store, stub = records
     stub.add_response("update_item", {"Attributes": {"views_left": {"N": "0"}}})
     stub.add_response(
-        "delete_item",
+        "update_item",
         {},
         {
             "TableName": "Secrets",
             "Key": {"secret_id": {"S": RECORD.secret_id}},
-            "ConditionExpression": "views_left = :zero",
-            "ExpressionAttributeValues": {":zero": {"N": "0"}},
+            "UpdateExpression": (
+                "SET ended = :ended, views_left = :zero, blob_size = :zero REMOVE salt, wrapped_key, payload"
+            ),
+            "ConditionExpression": "views_left = :zero AND attribute_not_exists(ended)",
+            "ExpressionAttributeValues": {":zero": {"N": "0"}, ":ended": {"S": "used_up"}},
         },
     )
     assert store.claim_view(RECORD.secret_id, now=time.time()) == 0
@@ -171,7 +175,7 @@ def test_a_count_failing_after_the_change_loses_the_count_not_the_result(records
     stub.add_response("put_item", {})
     stub.add_client_error("update_item", service_error_code="InternalServerError", http_status_code=500)
     stub.add_response("update_item", {"Attributes": {"views_left": {"N": "0"}}})
-    stub.add_response("delete_item", {})
+    stub.add_response("update_item", {})  # the tombstone
     stub.add_client_error("update_item", service_error_code="ThrottlingException")
 
     with caplog.at_level(logging.WARNING, logger="sharing.stores.aws"):

@@ -39,6 +39,16 @@ def raw_item(store, secret_id: str) -> dict | None:
     ).get("Item")
 
 
+def is_tombstone(item: dict | None, ended: str) -> bool:
+    """An ended secret's item: its ending kept for the receipt, no key material left."""
+    return (
+        item is not None
+        and item.get("ended") == {"S": ended}
+        and item["views_left"] == {"N": "0"}
+        and not {"salt", "wrapped_key", "payload"} & set(item)
+    )
+
+
 def test_servers_listen_on_loopback_only(aws_servers, aws_env):
     for server in aws_servers.servers:
         addresses = listening_addresses(server.process.pid)
@@ -88,7 +98,7 @@ def test_claims_count_down_and_the_last_one_deletes_the_item(aws_record_store):
     assert claim(aws_record_store, record.secret_id, now=now) == 1
     assert aws_record_store.get(record.secret_id, now=now).views_left == 1
     assert claim(aws_record_store, record.secret_id, now=now) == 0
-    assert raw_item(aws_record_store, record.secret_id) is None
+    assert is_tombstone(raw_item(aws_record_store, record.secret_id), "used_up")
     assert claim(aws_record_store, record.secret_id, now=now) is None
 
 
@@ -112,20 +122,26 @@ def test_concurrent_claims_succeed_exactly_views_left_times(aws_record_store, aw
 
     assert sorted(r for r in results if r is not None) == [0, 1, 2]
     assert results.count(None) == 5
-    assert raw_item(aws_record_store, record.secret_id) is None
+    item = raw_item(aws_record_store, record.secret_id)
+    assert is_tombstone(item, "used_up") and item["views_taken"] == {"N": "3"}
 
 
 def test_used_up_item_left_behind_reads_as_absent(aws_record_store, caplog):
     record = make_record(views=1)
     aws_record_store.put(record)
     client = aws_record_store.client
-    failing_delete = mock.patch.object(
-        client, "delete_item", side_effect=EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
-    )
+    real_update = client.update_item
+
+    def tombstone_fails(**request):
+        if request.get("UpdateExpression", "").startswith("SET ended"):
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+        return real_update(**request)
+
+    failing_delete = mock.patch.object(client, "update_item", side_effect=tombstone_fails)
 
     burner = aws_record_store.reserve_attempt(record.secret_id, now=time.time(), limit=10)
     with failing_delete, caplog.at_level(logging.WARNING, logger="sharing.stores.aws"):
-        # The view was taken, so the caller gets it even though the delete failed.
+        # The view was taken, so the caller gets it even though the tombstone failed.
         assert claim(aws_record_store, record.secret_id, now=time.time()) == 0
     assert "used-up record" in caplog.text
     assert raw_item(aws_record_store, record.secret_id)["views_left"] == {"N": "0"}
@@ -317,6 +333,6 @@ def test_file_secret_round_trip_deletes_blob_after_last_view(aws_record_store, a
     assert b"".join(revealed.content) == content
     revealed.content.close()
 
-    assert raw_item(aws_record_store, created.secret_id) is None
+    assert is_tombstone(raw_item(aws_record_store, created.secret_id), "used_up")
     with pytest.raises(BlobNotFound):
         aws_blob_store.open_read(created.secret_id)

@@ -34,6 +34,7 @@ class GunicornServer(Gunicorn):
             "DATA_DIR": self.data_dir,
             "THROTTLE_CREATE": "",
             "THROTTLE_REVEAL": "",
+            "THROTTLE_RECEIPT": "",
         }
         super().__init__(
             Path(self._tmp.name), workers=workers, env={**defaults, **(env or {})}, name="server"

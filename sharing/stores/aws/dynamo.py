@@ -18,7 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sharing.stores.aws.common import Clients, aws_errors, error_code, error_name
 from sharing.stores.base import (
+    BURNED,
+    DESTROYED,
     TOTAL,
+    USED_UP,
     RecordExists,
     RecordStore,
     SecretRecord,
@@ -45,6 +48,12 @@ def _to_item(record: SecretRecord) -> dict:
         "expires_at": {"N": str(record.expires_at)},
         "blob_size": {"N": str(record.blob_size)},
         "failed_attempts": {"N": str(record.failed_attempts)},
+        "view_count": {"N": str(record.view_count)},
+        "views_taken": {"N": str(record.views_taken)},
+        "created_at": {"N": str(record.created_at)},
+        "last_viewed_at": {"N": str(record.last_viewed_at)},
+        **({"receipt_hash": {"S": record.receipt_hash}} if record.receipt_hash else {}),
+        **({"ended": {"S": record.ended}} if record.ended else {}),
     }
 
 
@@ -55,14 +64,24 @@ def _from_item(item: dict) -> SecretRecord:
         version=int(item["version"]["N"]),
         kdf=item.get("kdf", {"S": "scrypt"})["S"],  # items from before passphrase kinds: scrypt
         kdf_n=int(item["kdf_n"]["N"]),
-        salt=bytes(item["salt"]["B"]),
-        wrapped_key=bytes(item["wrapped_key"]["B"]),
-        payload=bytes(item["payload"]["B"]),
+        # A tombstone keeps no key material: the attributes are removed.
+        salt=bytes(item.get("salt", _EMPTY)["B"]),
+        wrapped_key=bytes(item.get("wrapped_key", _EMPTY)["B"]),
+        payload=bytes(item.get("payload", _EMPTY)["B"]),
         views_left=int(item["views_left"]["N"]),
         expires_at=int(item["expires_at"]["N"]),
         blob_size=int(item.get("blob_size", {"N": "0"})["N"]),
         failed_attempts=int(item.get("failed_attempts", {"N": "0"})["N"]),
+        receipt_hash=item.get("receipt_hash", {"S": ""})["S"],
+        view_count=int(item.get("view_count", {"N": "0"})["N"]),
+        views_taken=int(item.get("views_taken", {"N": "0"})["N"]),
+        created_at=int(item.get("created_at", {"N": "0"})["N"]),
+        last_viewed_at=int(item.get("last_viewed_at", {"N": "0"})["N"]),
+        ended=item.get("ended", {"S": ""})["S"],
     )
+
+
+_EMPTY = {"B": b""}
 
 
 def _epoch(now: float) -> dict:
@@ -70,6 +89,15 @@ def _epoch(now: float) -> dict:
 
 
 COUNTER_KEY = "#counters#"  # secret ids are letters and digits, never "#"
+# A receipt's pointer to its record: {"secret_id": "#receipt#<hash>", "points_to": id, "expires_at": ...}.
+# Written before the record and checked against it on every lookup, so a
+# pointer whose record never came (a failed create) finds nothing.
+RECEIPT_KEY = "#receipt#"
+# What makes a record a tombstone, with ":ended" its ending (see RecordStore).
+# The claim tokens stay: a retried claim must still find its own.
+_BURY_SET = "ended = :ended, views_left = :zero, blob_size = :zero"
+_BURY_REMOVE = "salt, wrapped_key, payload"
+_BURY = f"SET {_BURY_SET} REMOVE {_BURY_REMOVE}"
 # A live item: a view left and not expired (":one" and ":now" in the request).
 _LIVE = "views_left >= :one AND expires_at > :now"
 
@@ -149,6 +177,15 @@ class DynamoRecordStore(RecordStore):
         # its own create with RecordExists. Nobody else can have read or
         # changed the item in between: its id has not been handed out yet.
         with aws_errors("store a record"):
+            if record.receipt_hash:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={
+                        "secret_id": {"S": RECEIPT_KEY + record.receipt_hash},
+                        "points_to": {"S": record.secret_id},
+                        "expires_at": {"N": str(record.expires_at)},
+                    },
+                )
             try:
                 self.client.put_item(
                     TableName=self.table,
@@ -224,7 +261,8 @@ class DynamoRecordStore(RecordStore):
             key,
             "claim a view",
             UpdateExpression=(
-                "SET views_left = views_left - :one ADD failed_attempts :give_back, claims :token"
+                "SET views_left = views_left - :one, last_viewed_at = :now"
+                " ADD failed_attempts :give_back, claims :token, views_taken :one"
             ),
             ConditionExpression=f"{_LIVE} AND failed_attempts >= :one AND NOT contains(claims, :mine)",
             ExpressionAttributeValues={
@@ -241,7 +279,7 @@ class DynamoRecordStore(RecordStore):
             after = before
         left = int(after["views_left"]["N"])
         if left == 0:
-            self._delete_used_up(key)
+            self._bury_used_up(key)
         if tally is not None:
             self.count_after(tally.counts(last=left == 0), now=tally.now)
         return left
@@ -257,21 +295,26 @@ class DynamoRecordStore(RecordStore):
         if after is not None and tally is not None:
             self.count_after(tally.counts(), now=tally.now)
 
-    def _delete_used_up(self, key: dict) -> None:
-        # The view (or the burn) is already ours and a record at 0 views reads
-        # as absent, so a failure here must not cost the caller its result: the
-        # leftover item is harmless and goes with the TTL purge or the sweep.
+    def _bury_used_up(self, key: dict) -> None:
+        # The view is already ours and a record at 0 views reads as absent, so a
+        # failure here must not cost the caller the secret: the leftover keeps
+        # its key material only until the sweep or the TTL purge takes it.
         try:
-            self.client.delete_item(
+            self.client.update_item(
                 TableName=self.table,
                 Key=key,
-                ConditionExpression="views_left = :zero",
-                ExpressionAttributeValues={":zero": {"N": "0"}},
+                UpdateExpression=_BURY,
+                ConditionExpression="views_left = :zero AND attribute_not_exists(ended)",
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":ended": {"S": USED_UP}},
             )
-        except (BotoCoreError, ClientError) as e:
-            log.warning("Could not delete a used-up record (left for the sweep): %s", error_name(e))
+        except ClientError as e:
+            if error_code(e) != "ConditionalCheckFailedException":  # already a tombstone is as good
+                log.warning("Could not clear a used-up record (left for the sweep): %s", error_name(e))
+        except BotoCoreError as e:
+            log.warning("Could not clear a used-up record (left for the sweep): %s", error_name(e))
 
     def _delete_if(self, secret_id: str, what: str, condition: str, values: dict) -> SecretRecord | None:
+        """Delete the item if ``condition`` holds; return its record (``None`` for a receipt's pointer)."""
         with aws_errors(what):
             try:
                 old = self.client.delete_item(
@@ -285,42 +328,85 @@ class DynamoRecordStore(RecordStore):
                 if error_code(e) == "ConditionalCheckFailedException":
                     return None
                 raise
+        return _from_item(old) if "views_left" in old else None
+
+    def _bury_if(
+        self, secret_id: str, what: str, ended: str, condition: str, values: dict
+    ) -> SecretRecord | None:
+        """Turn the record into a tombstone if ``condition`` holds; return it as it was."""
+        with aws_errors(what):
+            try:
+                old = self.client.update_item(
+                    TableName=self.table,
+                    Key={"secret_id": {"S": secret_id}},
+                    UpdateExpression=_BURY,
+                    ConditionExpression=condition,
+                    ExpressionAttributeValues={**values, ":zero": {"N": "0"}, ":ended": {"S": ended}},
+                    ReturnValues="ALL_OLD",
+                )["Attributes"]
+            except ClientError as e:
+                if error_code(e) == "ConditionalCheckFailedException":
+                    return None
+                raise
         return _from_item(old)
 
     def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
-        destroyed = self._delete_if(
-            secret_id, "destroy a record", "failed_attempts >= :limit", {":limit": {"N": str(limit)}}
+        destroyed = self._bury_if(
+            secret_id,
+            "destroy a record",
+            DESTROYED,
+            "failed_attempts >= :limit AND attribute_not_exists(ended)",
+            {":limit": {"N": str(limit)}},
         )
         if destroyed is not None and tally is not None:
             self.count_after(tally.counts(), now=tally.now)
         return destroyed
 
     def delete(self, secret_id: str, *, now: float, tally: Tally | None = None) -> bool:
-        # Two steps, so a retried burn is recognised like a retried claim: the
-        # first takes every view of a live item and leaves this burn's token
-        # in it (the item then reads as absent); the delete that follows goes
-        # on the condition of 0 views. A retry whose first try was applied
-        # fails its condition and finds its own token in the item as it was.
+        # One step turns a live item into a tombstone and leaves this burn's
+        # token in it, so a retried burn is recognised like a retried claim: a
+        # retry whose first try was applied fails its condition and finds its
+        # own token in the item as it was.
         token = os.urandom(16)
-        key = {"secret_id": {"S": secret_id}}
         after, before = self._update(
-            key,
+            {"secret_id": {"S": secret_id}},
             "burn a record",
-            UpdateExpression="SET views_left = :zero, burned_by = :token",
+            UpdateExpression=f"SET {_BURY_SET}, burned_by = :token REMOVE {_BURY_REMOVE}",
             ConditionExpression=_LIVE,
             ExpressionAttributeValues={
                 ":zero": {"N": "0"},
                 ":one": {"N": "1"},
                 ":now": _epoch(now),
+                ":ended": {"S": BURNED},
                 ":token": {"B": token},
             },
         )
         if after is None and (before is None or bytes(before.get("burned_by", {}).get("B", b"")) != token):
             return False
-        self._delete_used_up(key)
         if tally is not None:
             self.count_after(tally.counts(), now=tally.now)
         return True
+
+    def find_receipt(self, receipt_hash: str, *, now: float) -> SecretRecord | None:
+        if not receipt_hash:
+            return None
+        with aws_errors("read a receipt"):
+            pointer = self.client.get_item(
+                TableName=self.table,
+                Key={"secret_id": {"S": RECEIPT_KEY + receipt_hash}},
+                ConsistentRead=True,
+            ).get("Item")
+            if pointer is None:
+                return None
+            item = self.client.get_item(
+                TableName=self.table, Key={"secret_id": pointer["points_to"]}, ConsistentRead=True
+            ).get("Item")
+        if item is None or "views_left" not in item:
+            return None
+        record = _from_item(item)
+        if record.receipt_hash != receipt_hash or record.expires_at <= int(now):
+            return None
+        return record
 
     def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
         deleted = []
