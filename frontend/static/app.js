@@ -4,10 +4,14 @@
 
 import { app, setupCopyButtons } from "./common.js";
 import { setupCreate } from "./create.js";
-import { setupReceipt } from "./receipt.js";
 import { setupReveal } from "./reveal.js";
 
-const pages = { create: setupCreate, reveal: setupReveal, receipt: setupReceipt };
+// Only senders open a receipt: its module loads on that page alone.
+const pages = {
+  create: setupCreate,
+  reveal: setupReveal,
+  receipt: async () => (await import("./receipt.js")).setupReceipt(),
+};
 
 setupCopyButtons();
 pages[app.dataset.page]?.();
