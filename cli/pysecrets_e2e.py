@@ -249,11 +249,23 @@ class FileSealer:
 
     def finalize(self, *, name: str, content_type: str) -> tuple[bytes, bytes]:
         """Return (the last sealed chunk, the sealed metadata)."""
+        return self.finish(), self.metadata(name=name, content_type=content_type, size=self.size)
+
+    def finish(self) -> bytes:
+        """Seal and return the last chunk."""
         last = self._seal(bytes(self._buffer), _LAST)
         self._buffer.clear()
-        meta = _metadata_bytes(name, content_type, self.size)
+        return last
+
+    def metadata(self, *, name: str, content_type: str, size: int) -> bytes:
+        """
+        The sealed metadata. A sender that knows the size before it reads the
+        file may seal it first, to send it ahead of the body; the reader
+        refuses a body whose length differs from ``size``.
+        """
+        meta = _metadata_bytes(name, content_type, size)
         nonce = _nonce(self._prefix, _META_INDEX, _META)
-        return last, nonce + self._aead.encrypt(nonce, meta, _aad(self._secret_id, "meta"))
+        return nonce + self._aead.encrypt(nonce, meta, _aad(self._secret_id, "meta"))
 
 
 @dataclass(frozen=True)

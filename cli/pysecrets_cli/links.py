@@ -3,7 +3,9 @@ Where a secret lives: a server's base URL and the id or receipt on it.
 
 A full link names its own server (``https://host/secret/ID``, also under a
 path prefix such as ``https://host/share/secret/ID``); a bare id or receipt
-token is looked up on ``--url`` or ``PYSECRETS_URL``.
+token is looked up on ``--url`` or ``PYSECRETS_URL``. An end-to-end secret's
+link is ``https://host/e/ID``, optionally with its passphrase after ``#``
+(the fragment never reaches the server).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 from pysecrets_cli.errors import Usage
 
 SECRET_PATH = "/secret/"  # noqa: S105 - a URL path, not a password
+E2E_PATH = "/e/"
 RECEIPT_PATH = "/receipt/"
 
 
@@ -25,6 +28,7 @@ class Ref:
     server: str
     token: str
     fragment: str = ""
+    end_to_end: bool | None = None  # what the link says; None for a bare id
 
 
 def server_url(url: str | None) -> str:
@@ -56,15 +60,20 @@ def parse(ref: str, *, url: str | None, marker: str, what: str) -> Ref:
 
 
 def secret_ref(ref: str, *, url: str | None) -> Ref:
-    return parse(ref, url=url, marker=SECRET_PATH, what="secret")
+    """A secret's link of either kind (its path says which), or a bare id."""
+    if "://" in ref and E2E_PATH in urlsplit(ref.strip()).path:
+        found = parse(ref, url=url, marker=E2E_PATH, what="secret")
+        return Ref(found.server, found.token, unquote(found.fragment), end_to_end=True)
+    found = parse(ref, url=url, marker=SECRET_PATH, what="secret")
+    return Ref(found.server, found.token, found.fragment, end_to_end=False if "://" in ref else None)
 
 
 def receipt_ref(ref: str, *, url: str | None) -> Ref:
     return parse(ref, url=url, marker=RECEIPT_PATH, what="receipt")
 
 
-def secret_link(server: str, secret_id: str) -> str:
-    return f"{server}{SECRET_PATH}{quote(secret_id, safe='')}"
+def secret_link(server: str, secret_id: str, *, end_to_end: bool = False) -> str:
+    return f"{server}{E2E_PATH if end_to_end else SECRET_PATH}{quote(secret_id, safe='')}"
 
 
 def segment(token: str) -> str:

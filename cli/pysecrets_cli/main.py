@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pysecrets_cli import __version__, links
 from pysecrets_cli.api import Api
+from pysecrets_cli.end_to_end import EndToEnd
 from pysecrets_cli.errors import DONE, TROUBLE, USAGE, ClientError, Usage
 from pysecrets_cli.files import receive, safe_name, save
 from pysecrets_cli.progress import Progress
@@ -43,6 +44,9 @@ and the secret is gone after its last view or when it expires.
   pysecrets status https://secrets.example.com/receipt/RECEIPT
 
 The server comes from --url or PYSECRETS_URL; a full link names its own.
+Secrets are end-to-end: this machine encrypts, and the server never sees the
+secret or the passphrase (--server-side lets the server encrypt instead, as
+the original API does). A link /e/ID opens end-to-end, /secret/ID server-side.
 A passphrase is never taken from the command line (other users can read it):
 it comes from PYSECRETS_PASSPHRASE, --passphrase-file, or a prompt.
 
@@ -167,6 +171,17 @@ def parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url")
     revoke.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    send.add_argument(
+        "--server-side",
+        action="store_true",
+        help="let the server encrypt (it sees the secret and the passphrase) instead of this machine",
+    )
+    for command in (get, burn):
+        command.add_argument(
+            "--server-side",
+            action="store_true",
+            help="with a bare id: a secret the server encrypted (a link says which by itself)",
+        )
     return main
 
 
@@ -219,8 +234,24 @@ def read_passphrase(args, *, confirm: bool = False) -> str:
     return passphrase
 
 
-def sealing_for(server: str, args) -> Sealing:
-    return ServerSide(Api(server, timeout=getattr(args, "timeout", 60.0)))
+def sealing_for(server: str, args, *, end_to_end: bool) -> Sealing:
+    api = Api(server, timeout=getattr(args, "timeout", 60.0))
+    return EndToEnd(api) if end_to_end else ServerSide(api)
+
+
+def opening(args) -> tuple[links.Ref, Sealing, str]:
+    """
+    The secret a link or id names, the sealing it was made with, and its
+    passphrase. The kind comes from the link's path, never from a guess, so a
+    passphrase meant for an end-to-end secret is never sent to the server.
+    """
+    ref = links.secret_ref(args.ref, url=getattr(args, "url", None))
+    end_to_end = ref.end_to_end if ref.end_to_end is not None else not args.server_side
+    if ref.end_to_end is not None and args.server_side and end_to_end:
+        raise Usage("This link is for an end-to-end secret; drop --server-side.")
+    # An end-to-end link may carry its passphrase after '#', never sent to the server.
+    passphrase = ref.fragment if end_to_end and ref.fragment else read_passphrase(args)
+    return ref, sealing_for(ref.server, args, end_to_end=end_to_end), passphrase
 
 
 def cmd_send(args, term: Terminal) -> int:
@@ -229,12 +260,14 @@ def cmd_send(args, term: Terminal) -> int:
     server = links.server_url(getattr(args, "url", None))
     own = read_passphrase(args, confirm=True) if args.own_passphrase else None
     options = Options(views=args.views, lifetime=args.expires, passphrase=own)
-    sealing = sealing_for(server, args)
+    sealing = sealing_for(server, args, end_to_end=not args.server_side)
     if args.path == "-":
         created = sealing.create_text(read_text(term), options)
     else:
         created = send_file(sealing, Path(args.path), args.name, options, term)
-    print_created(server, created, own=own is not None, as_json=args.json, term=term)
+    print_created(
+        server, created, own=own is not None, as_json=args.json, term=term, end_to_end=not args.server_side
+    )
     return DONE
 
 
@@ -281,8 +314,10 @@ def local_time(iso: str) -> str:
         return iso
 
 
-def print_created(server: str, created: Created, *, own: bool, as_json: bool, term: Terminal) -> None:
-    link = links.secret_link(server, created.secret_id)
+def print_created(
+    server: str, created: Created, *, own: bool, as_json: bool, term: Terminal, end_to_end: bool
+) -> None:
+    link = links.secret_link(server, created.secret_id, end_to_end=end_to_end)
     if as_json:
         out = {
             "link": link,
@@ -309,10 +344,9 @@ def print_created(server: str, created: Created, *, own: bool, as_json: bool, te
 
 
 def cmd_get(args, term: Terminal) -> int:
-    ref = links.secret_ref(args.ref, url=getattr(args, "url", None))
     target = output_target(args.output, force=args.force)
-    passphrase = read_passphrase(args)
-    revealed = sealing_for(ref.server, args).reveal(ref.token, passphrase)
+    ref, sealing, passphrase = opening(args)
+    revealed = sealing.reveal(ref.token, passphrase)
     if isinstance(revealed, RevealedFile):
         write_file(revealed, target, force=args.force, term=term)
     else:
@@ -371,9 +405,8 @@ def views_left_note(views_left: int) -> str:
 
 
 def cmd_burn(args, term: Terminal) -> int:
-    ref = links.secret_ref(args.ref, url=getattr(args, "url", None))
-    passphrase = read_passphrase(args)
-    sealing_for(ref.server, args).burn(ref.token, passphrase)
+    ref, sealing, passphrase = opening(args)
+    sealing.burn(ref.token, passphrase)
     term.note("Burned: the secret is gone.")
     return DONE
 

@@ -18,7 +18,7 @@ def test_text_goes_out_and_opens_exactly_as_many_times_as_it_allows(cli):
     text = "multi-line\nsecret ✓ \x00 with trailing spaces  "
     created = sent(cli("send", "--views", "2", "--expires", "1h", "--json", input=text))
     assert set(created) >= {"link", "secret_id", "passphrase", "receipt", "expires_at"}
-    assert created["link"] == f"{cli.url}/secret/{created['secret_id']}"
+    assert created["link"] == f"{cli.url}/e/{created['secret_id']}"
     env = {"PYSECRETS_PASSPHRASE": created["passphrase"]}
 
     first = cli("get", created["link"], env=env)

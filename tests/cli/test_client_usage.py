@@ -165,4 +165,4 @@ def test_a_progress_bar_is_drawn_only_on_a_terminal(cli_local, tmp_path):
             os.close(terminal)
     assert result.returncode == 0
     assert b"Sending [" in drawn and b"100%" in drawn and b"4.0 MiB of 4.0 MiB" in drawn
-    assert b"/secret/" in result.stdout  # the result itself stays on standard output
+    assert b"/e/" in result.stdout  # the result itself stays on standard output
