@@ -16,6 +16,7 @@ urlpatterns = [
     path("receipt/<str:receipt>", pages.receipt_page, name="receipt"),
     path("i18n/language", pages.switch_language, name="set-language"),
     path("i18n/catalog.js", pages.script_catalog, name="js-catalog"),
+    path("e/<str:secret_id>", pages.reveal_page, {"end_to_end": True}, name="reveal-e2e"),
     path("api/", include(api_urlpatterns)),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

@@ -52,9 +52,13 @@ def create_page(request):
 
 
 @require_safe
-def reveal_page(request, secret_id: str):
+def reveal_page(request, secret_id: str, *, end_to_end: bool = False):
     # Opening a link only shows the form: link previewers must not burn secrets.
-    return render(request, "secret.html", {"limits": page_limits(), "secret_id": secret_id})
+    # An end-to-end secret's page (/e/ID) derives the keys and decrypts in the
+    # browser; its passphrase, even one carried in the link's #fragment, never
+    # leaves the page.
+    context = {"limits": page_limits(), "secret_id": secret_id, "end_to_end": end_to_end}
+    return render(request, "secret.html", context)
 
 
 @require_safe

@@ -3,15 +3,16 @@
 // has its module; this one starts the page the server rendered.
 
 import { app, setupCopyButtons } from "./common.js";
-import { setupCreate } from "./create.js";
-import { setupReveal } from "./reveal.js";
 
 // Only senders open a receipt: its module loads on that page alone.
-const pages = {
-  create: setupCreate,
-  reveal: setupReveal,
-  receipt: async () => (await import("./receipt.js")).setupReceipt(),
-};
+const pages = { receipt: async () => (await import("./receipt.js")).setupReceipt() };
 
 setupCopyButtons();
-pages[app.dataset.page]?.();
+// Only this page's module (by the hashed name the template gives), so no page
+// loads another's code.
+if (app.dataset.pageModule) {
+  const { setup } = await import(app.dataset.pageModule);
+  setup();
+} else {
+  pages[app.dataset.page]?.();
+}

@@ -115,6 +115,11 @@ export function apiErrors(status, body, headers) {
   return errors;
 }
 
+// The end-to-end format's module, by its hashed name, fetched only when a page
+// first needs it: the create page's first load stays small.
+let e2eModule = null;
+export const loadE2E = () => (e2eModule ??= import(app.dataset.e2eModule));
+
 export function parseJson(text) {
   try {
     return JSON.parse(text);

@@ -1,12 +1,17 @@
 // The create page: a text or a file, the holder's choices, then the link and
 // passphrase to send. The choices (views, lifetimes) and their defaults are
 // the operator's, rendered by the server; the limits come from the page.
+//
+// End-to-end (the default): the page derives the keys and encrypts (e2e.js),
+// and sends only ciphertext and a verifier; the passphrase never leaves it.
+// Unticked, the page sends the secret to the server to encrypt, as the
+// original API does.
 
-import { $, apiErrors, fill, formatBytes, formatNumber, gettext, lang, limits, ngettext, parseJson } from "./common.js";
+import { $, apiErrors, fill, formatBytes, formatNumber, gettext, lang, limits, loadE2E, ngettext, parseJson } from "./common.js";
 
 const FIELDS = ["secret", "file", "view_count", "lifetime", "passphrase"];
 
-export function setupCreate() {
+export function setup() {
   const form = $("create-form");
   showHints();
   const nothingChosen = $("file-chosen").textContent;
@@ -15,6 +20,9 @@ export function setupCreate() {
     if (event.target.name === "file") $("file-chosen").textContent = event.target.files[0]?.name ?? nothingChosen;
   });
   form.addEventListener("reset", () => ($("file-chosen").textContent = nothingChosen));
+  // Fetched once the person starts, so it is there by the time they submit.
+  form.addEventListener("input", () => loadE2E(), { once: true });
+  $("result-in-link").addEventListener("change", showLink);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit(form);
@@ -100,6 +108,24 @@ function choices(form) {
   return values;
 }
 
+let encryptingTold = -1;
+
+function showEncrypting(done, total) {
+  const bar = $("upload-progress");
+  $("upload").hidden = false;
+  bar.max = total || 1;
+  bar.value = done;
+  // A live region: it speaks at every tenth, as the upload's does.
+  const tenth = total ? Math.floor((done / total) * 10) : 10;
+  if (tenth === encryptingTold) return;
+  encryptingTold = tenth;
+  $("upload-status").textContent = fill(gettext("Encrypting in this browser: %(done)s of %(total)s (%(percent)s)"), {
+    done: formatBytes(done),
+    total: formatBytes(total),
+    percent: new Intl.NumberFormat(lang, { style: "percent" }).format(tenth / 10),
+  });
+}
+
 function showProgress(xhr, size) {
   const bar = $("upload-progress");
   const status = $("upload-status");
@@ -130,22 +156,15 @@ function showProgress(xhr, size) {
 }
 
 // XMLHttpRequest rather than fetch: only it reports upload progress.
-function send(form) {
+// `progress`: the size of the file in the body, to show its upload.
+function post(url, body, { progress = null } = {}) {
   const xhr = new XMLHttpRequest();
-  const values = choices(form);
-  let body;
-  if (kindOf(form) === "text") {
-    xhr.open("POST", "/api/text/");
+  xhr.open("POST", url);
+  if (!(body instanceof FormData)) {
     xhr.setRequestHeader("Content-Type", "application/json");
-    body = JSON.stringify({ secret: form.elements.secret.value, ...values });
-  } else {
-    xhr.open("POST", "/api/files/");
-    body = new FormData();
-    // Text fields first: the server reads them before the file streams in.
-    for (const [key, value] of Object.entries(values)) body.append(key, value);
-    body.append("file", form.elements.file.files[0]);
-    showProgress(xhr, form.elements.file.files[0].size);
+    body = JSON.stringify(body);
   }
+  if (progress !== null) showProgress(xhr, progress);
   xhr.setRequestHeader("Accept", "application/json");
   xhr.responseType = "text";
   return new Promise((resolve) => {
@@ -154,6 +173,59 @@ function send(form) {
     );
     xhr.send(body);
   });
+}
+
+function formData(fields) {
+  const body = new FormData();
+  // Text fields first: the server reads them before the file streams in.
+  for (const [key, value] of Object.entries(fields)) body.append(key, value);
+  return body;
+}
+
+function send(form) {
+  const values = choices(form);
+  if ($("end-to-end").checked) return sendEndToEnd(form, values);
+  if (kindOf(form) === "text") return post("/api/text/", { secret: form.elements.secret.value, ...values });
+  const body = formData(values);
+  const file = form.elements.file.files[0];
+  body.append("file", file);
+  return post("/api/files/", body, { progress: file.size });
+}
+
+const refused = (field, message) => ({ status: 400, body: { fields: { [field]: [message] } }, headers: new Headers() });
+
+async function sendEndToEnd(form, { passphrase: own, ...values }) {
+  const e2e = await loadE2E();
+  const problem = own === undefined ? null : e2e.ownPassphraseProblem(own);
+  if (problem) return refused("passphrase", problem);
+  const ticket = await post("/api/e2e/", {});
+  if (ticket.status !== 201) return ticket;
+  const { secret_id: id, text_url: textUrl, file_url: fileUrl } = ticket.body;
+  const passphrase = own ?? e2e.newPassphrase();
+  const { contentKey, proof } = await e2e.deriveKeys(passphrase, id);
+  let answer;
+  if (kindOf(form) === "text") {
+    const sealed = await e2e.sealText(contentKey, form.elements.secret.value, id);
+    const verifier = await e2e.verifier(proof, await e2e.sealedDigest(sealed));
+    answer = await post(textUrl, { sealed: e2e.b64encode(sealed), verifier: e2e.b64encode(verifier), ...values });
+  } else {
+    const file = form.elements.file.files[0];
+    encryptingTold = -1;
+    showEncrypting(0, file.size);
+    const { body, sealedMeta } = await e2e.sealBlob(contentKey, id, file, { onProgress: showEncrypting });
+    const verifier = await e2e.verifier(proof, await e2e.sealedDigest(sealedMeta));
+    const fields = formData({
+      ...values,
+      verifier: e2e.b64encode(verifier),
+      sealed_metadata: e2e.b64encode(sealedMeta),
+    });
+    fields.append("file", body, "sealed");
+    answer = await post(fileUrl, fields, { progress: body.size });
+  }
+  if (answer.status === 201) answer.body = { ...answer.body, passphrase, endToEnd: true };
+  // The server names the ciphertext; the person typed the secret.
+  else if (answer.body?.fields?.sealed) answer.body.fields = { secret: answer.body.fields.sealed };
+  return answer;
 }
 
 async function submit(form) {
@@ -180,9 +252,24 @@ async function submit(form) {
   }
 }
 
-function showResult(form, body) {
-  $("result-link").value = new URL(`/secret/${body.secret_id}`, location.origin).href;
+function showLink() {
+  const result = $("result");
+  const inLink = $("result-in-link").checked;
+  const fragment = inLink ? `#${encodeURIComponent(result.dataset.passphrase)}` : "";
+  $("result-link").value = new URL(result.dataset.path, location.origin).href + fragment;
   showQr($("result-link").value);
+  const copy = $("copy-link");
+  copy.textContent = inLink ? gettext("Copy link with passphrase") : gettext("Copy link");
+  delete copy.dataset.label;
+}
+
+function showResult(form, body) {
+  const result = $("result");
+  result.dataset.path = `${body.endToEnd ? "/e/" : "/secret/"}${body.secret_id}`;
+  result.dataset.passphrase = body.passphrase;
+  $("result-in-link").checked = false;
+  $("result-in-link-field").hidden = !body.endToEnd;
+  showLink();
   $("result-passphrase").value = body.passphrase;
   const n = body.view_count;
   const when = new Date(body.expires_at).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
@@ -229,6 +316,7 @@ async function showQr(link) {
 }
 
 function startAgain(form) {
+  delete $("result").dataset.passphrase;
   $("result-qr").hidden = true;
   $("result-qr-code").replaceChildren();
   $("result-link").value = "";

@@ -306,3 +306,42 @@ export class FileOpener {
     return last;
   }
 }
+
+// Plaintext is handed to the browser's blob storage in batches of this size,
+// so the page's own memory stays small whatever the file's size.
+const BATCH_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Opens a sealed body as it streams in (a ReadableStream of bytes, such as a
+ * fetch response's body) into a Blob, chunk by chunk; `onProgress(received,
+ * total)` counts sealed bytes. Returns the Blob and the metadata, only once the
+ * whole body proved genuine; anything else throws DecryptionFailed.
+ */
+export async function openToBlob(contentKey, sealedMeta, secretId, stream, { onProgress, total = 0 } = {}) {
+  const opener = await FileOpener.open(contentKey, sealedMeta, secretId);
+  const parts = [];
+  let batch = [];
+  let batchBytes = 0;
+  const keep = (pieces, flush = false) => {
+    for (const piece of pieces) {
+      batch.push(piece);
+      batchBytes += piece.length;
+    }
+    if (flush || batchBytes >= BATCH_BYTES) {
+      parts.push(new Blob(batch));
+      batch = [];
+      batchBytes = 0;
+    }
+  };
+  const reader = stream.getReader();
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.length;
+    keep(await opener.feed(value));
+    onProgress?.(received, total);
+  }
+  keep([await opener.finish()], true);
+  return { blob: new Blob(parts, { type: "application/octet-stream" }), metadata: opener.metadata };
+}

@@ -27,7 +27,8 @@ def test_text_round_trip_until_gone(page, context, base_url):
     expect(page.get_by_text("different channels")).to_be_visible()
     link = page.get_by_label("Link", exact=True).input_value()
     passphrase = page.get_by_label("Passphrase", exact=True).input_value()
-    assert re.fullmatch(rf"{re.escape(base_url)}/secret/[A-Za-z0-9]{{16}}", link)
+    # End-to-end by default: the page encrypted it, and its link says so.
+    assert re.fullmatch(rf"{re.escape(base_url)}/e/[A-Za-z0-9]{{16}}", link)
     assert len(passphrase) >= 12 and passphrase not in link
     page.get_by_role("button", name="Copy link").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
@@ -170,6 +171,12 @@ def test_api_errors_show_next_to_their_field(page):
 
     page.get_by_label("Secret text").fill("a secret")
     page.get_by_label("Own passphrase").fill("short")
+    # End-to-end, the page itself refuses a passphrase it would have to send nowhere.
+    page.get_by_role("button", name="Create secret link").click()
+    expect(page.locator("#passphrase-error")).to_contain_text("12")
+    assert sent == []
+    # Encrypted by the server, the API's own answer shows next to its field.
+    page.get_by_label("Encrypt in this browser (end-to-end)").uncheck()
     with page.expect_response("**/api/text/") as answer:
         page.get_by_role("button", name="Create secret link").click()
     assert answer.value.status == 400
@@ -202,7 +209,7 @@ def test_keyboard_alone_creates_a_secret(page):
         page.keyboard.press("Tab")
         return page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
 
-    order = [tab() for _ in range(12)]
+    order = [tab() for _ in range(13)]
     assert order == [
         "pysecrets",
         *["English", "Deutsch", "Français", "Español", "العربية"],  # the language switcher
@@ -211,9 +218,10 @@ def test_keyboard_alone_creates_a_secret(page):
         "view_count",
         "lifetime",
         "passphrase",
+        "end-to-end",
         "create-button",
     ]
-    for _ in range(5):
+    for _ in range(6):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.id") == "kind-text"
     page.keyboard.press("ArrowRight")  # on the kind radios: the file field replaces the text
@@ -225,11 +233,12 @@ def test_keyboard_alone_creates_a_secret(page):
     page.get_by_role("button", name="Create secret link").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your secret is ready")).to_be_focused()
-    assert [tab() for _ in range(5)] == [
+    assert [tab() for _ in range(6)] == [
         "result-link",
-        "Copy link",
+        "copy-link",
         "result-passphrase",
         "Copy passphrase",
+        "result-in-link",
         "again",
     ]
     page.keyboard.press("Enter")

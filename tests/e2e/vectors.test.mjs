@@ -115,6 +115,22 @@ test("sealBlob seals a Blob as the vectors say", async () => {
   assert.deepEqual(plain, pattern(v.size));
 });
 
+test("openToBlob opens a streamed body into a Blob, and refuses an altered one", async () => {
+  const v = V.files.at(-1);
+  const { contentKey } = await e2e.deriveKeys(v.passphrase, v.secret_id);
+  const { body, meta } = await sealFile(v);
+  const seen = [];
+  const { blob, metadata } = await e2e.openToBlob(contentKey, meta, v.secret_id, new Blob([body]).stream(), {
+    onProgress: (received) => seen.push(received),
+    total: body.length,
+  });
+  assert.deepEqual(new Uint8Array(await blob.arrayBuffer()), pattern(v.size));
+  assert.equal(metadata.name, v.name);
+  assert.equal(seen.at(-1), body.length);
+  const cut = new Blob([body.subarray(0, body.length - 1)]).stream();
+  await assert.rejects(e2e.openToBlob(contentKey, meta, v.secret_id, cut), e2e.DecryptionFailed);
+});
+
 function altered(c) {
   return (async () => {
     const text = "text" in c;
