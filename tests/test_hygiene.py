@@ -147,7 +147,17 @@ def test_the_web_ui_modules_import_each_other_by_hashed_name(api):
     # each import names the file by its content hash, and that file is served.
     page = api.get("/").content.decode()
     entry = re.search(r'<script type="module" src="(/static/app\.[0-9a-f]{12}\.js)"', page).group(1)
-    seen, queue = set(), [entry]
+    # The pages name the modules app.js loads for them (their own, the end-to-end format's).
+    pages = page + api.get("/e/AAAAAAAAAAAAAAAA").content.decode()
+    loaded = re.findall(r'data-[a-z0-9-]+-module="(/static/[^"]+)"', pages)
+    assert {re.sub(r"\.[0-9a-f]{12}", "", url) for url in loaded} == {
+        "/static/create.js",
+        "/static/reveal.js",
+        "/static/e2e.js",
+    }
+    for url in loaded:
+        assert re.fullmatch(r"/static/[\w-]+\.[0-9a-f]{12}\.js", url), f"a page loads {url} by its plain name"
+    seen, queue = set(), [entry, *loaded]
     while queue:
         url = queue.pop()
         response = api.get(url)
