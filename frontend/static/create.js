@@ -197,7 +197,21 @@ const refused = (field, message) => ({ status: 400, body: { fields: { [field]: [
 async function sendEndToEnd(form, { passphrase: own, ...values }) {
   const e2e = await loadE2E();
   const problem = own === undefined ? null : e2e.ownPassphraseProblem(own);
-  if (problem) return refused("passphrase", problem);
+  if (problem === "too_short") {
+    const n = e2e.MIN_OWN_PASSPHRASE;
+    const text = ngettext(
+      "A passphrase of your own needs at least %(n)s character.",
+      "A passphrase of your own needs at least %(n)s characters.",
+      n,
+    );
+    return refused("passphrase", fill(text, { n: formatNumber(n) }));
+  }
+  if (problem) {
+    return refused(
+      "passphrase",
+      gettext("32 letters, digits, - and _ is the form of generated passphrases; choose another."),
+    );
+  }
   const ticket = await post("/api/e2e/", {});
   if (ticket.status !== 201) return ticket;
   const { secret_id: id, text_url: textUrl, file_url: fileUrl } = ticket.body;
@@ -295,11 +309,16 @@ function showResult(form, body) {
 }
 
 // Loaded only now: most visits never need the encoder.
+let qrDrawn = 0;
+
 async function showQr(link) {
   const figure = $("result-qr");
   const box = $("result-qr-code");
+  // Drawn again when the link changes (the passphrase in or out): only the latest call may draw.
+  const call = ++qrDrawn;
   try {
     const { qrSvg } = await import("./qr.js");
+    if (call !== qrDrawn) return;
     const svg = qrSvg(link);
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", box.dataset.label);

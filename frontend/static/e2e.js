@@ -90,14 +90,14 @@ export function passphraseKind(passphrase) {
   return GENERATED_FORM.test(passphrase) ? "generated" : "own";
 }
 
-/** Why a person's passphrase cannot be used, or null if it can. */
+/**
+ * Why a person's passphrase cannot be used, or null if it can: "too_short"
+ * (under MIN_OWN_PASSPHRASE characters), or "generated_form" (the form of
+ * generated passphrases, which would be derived as one). The page words it.
+ */
 export function ownPassphraseProblem(passphrase) {
-  if ([...passphrase].length < MIN_OWN_PASSPHRASE) {
-    return `A passphrase of your own needs at least ${MIN_OWN_PASSPHRASE} characters.`;
-  }
-  if (passphraseKind(passphrase) === "generated") {
-    return "32 characters of letters, digits, - and _ is the form of generated passphrases; choose another.";
-  }
+  if ([...passphrase].length < MIN_OWN_PASSPHRASE) return "too_short";
+  if (passphraseKind(passphrase) === "generated") return "generated_form";
   return null;
 }
 

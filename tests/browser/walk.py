@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 FILE = {"name": "report.txt", "mimeType": "text/plain", "buffer": b"quarterly figures\n"}
 WRONG = "not the passphrase at all"
+# Where the page uploads a file: sealed in the page, to the end-to-end route (the default).
+UPLOAD = "**/api/e2e/uploads/*/file/"
 
 
 def visible(page, selector):
@@ -33,7 +35,7 @@ def walk(page, http):
     yield "create: file chosen"
 
     held = []
-    page.route("**/api/files/", lambda route: held.append(route))
+    page.route(UPLOAD, lambda route: held.append(route))
     page.locator("#create-button").click()
     visible(page, "#upload")
     page.wait_for_function("() => document.getElementById('upload-status').textContent !== ''")
@@ -41,25 +43,28 @@ def walk(page, http):
     held[0].fulfill(status=503, json={"detail": "Storage is unavailable.", "code": "storage_unavailable"})
     visible(page, "#form-error")
     yield "create: storage unavailable"
-    page.unroute("**/api/files/")
+    page.unroute(UPLOAD)
 
     throttled = {"detail": "Throttled.", "code": "throttled"}
     page.route(
-        "**/api/files/",
+        UPLOAD,
         lambda route: route.fulfill(status=429, headers={"Retry-After": "120"}, body=json.dumps(throttled)),
     )
     unavailable = page.locator("#form-error").inner_text()
     page.locator("#create-button").click()
+    # The page seals the file before it uploads: wait for this attempt's own answer.
+    visible(page, "#form-error")
     expect(page.locator("#form-error")).not_to_have_text(unavailable)
     yield "create: throttled"
-    page.unroute("**/api/files/")
+    page.unroute(UPLOAD)
 
     throttled = page.locator("#form-error").inner_text()
-    page.route("**/api/files/", lambda route: route.abort())
+    page.route(UPLOAD, lambda route: route.abort())
     page.locator("#create-button").click()
+    visible(page, "#form-error")
     expect(page.locator("#form-error")).not_to_have_text(throttled)
     yield "create: offline"
-    page.unroute("**/api/files/")
+    page.unroute(UPLOAD)
 
     page.locator("#kind-text").check()
     page.locator("#secret").fill("a secret in every language")
@@ -73,6 +78,11 @@ def walk(page, http):
     page.locator("#create-button").click()
     visible(page, "#result-qr svg")
     yield "result"
+
+    page.locator("#result-in-link").check()
+    visible(page, "#qr-with-passphrase")
+    yield "result: passphrase in the link"
+    page.locator("#result-in-link").uncheck()
 
     link = page.locator("#result-link").input_value()
     passphrase = page.locator("#result-passphrase").input_value()
