@@ -233,12 +233,13 @@ def test_keyboard_alone_creates_a_secret(page):
     page.get_by_role("button", name="Create secret link").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Your secret is ready")).to_be_focused()
-    assert [tab() for _ in range(6)] == [
+    assert [tab() for _ in range(7)] == [
         "result-link",
         "copy-link",
         "result-passphrase",
         "Copy passphrase",
         "result-in-link",
+        "receipt-link",
         "again",
     ]
     page.keyboard.press("Enter")
