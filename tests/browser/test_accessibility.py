@@ -106,7 +106,7 @@ def test_no_wcag_21_aa_violation_in_any_state_or_look(walks, language):
         for v in violations
     ]
     assert failures == [], "\n".join(failures)
-    assert len(walks[language]["states"]) == 16
+    assert len(walks[language]["states"]) == 20
 
 
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != settings.LANGUAGE_CODE])

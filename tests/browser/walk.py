@@ -118,3 +118,31 @@ def walk(page, http):
         page.locator("#reveal-button").click()
     visible(page, "#shown-file")
     yield "revealed file"
+
+    # The sender's receipt: a secret of its own, so the walk above keeps its views.
+    answer = http.post("/api/text/", data={"secret": "for the receipt", "view_count": 2})
+    assert answer.status == 201, answer.text()
+    created = answer.json()
+    page.goto(f"/receipt/{created['receipt']}")
+    visible(page, "#receipt-facts")
+    yield "receipt: not opened"
+
+    shown = page.locator("#receipt-state").inner_text()
+    reveal = http.post(
+        f"/api/secrets/{created['secret_id']}/reveal/", data={"passphrase": created["passphrase"]}
+    )
+    assert reveal.status == 200, reveal.text()
+    page.locator("#receipt-refresh").click()
+    expect(page.locator("#receipt-state")).not_to_have_text(shown)
+    yield "receipt: opened"
+
+    shown = page.locator("#receipt-state").inner_text()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#receipt-revoke").click()
+    expect(page.locator("#receipt-state")).not_to_have_text(shown)
+    expect(page.locator("#receipt-revoke")).to_be_hidden()
+    yield "receipt: revoked"
+
+    page.goto("/receipt/" + "A" * 32)
+    visible(page, "#receipt-error")
+    yield "receipt: unknown"
