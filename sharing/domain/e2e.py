@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sharing.domain.lifecycle import BLOB_KINDS, Created, Lifecycle, PlaintextStream, is_secret_id
-from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
-from sharing.stores.base import BlobNotFound, RecordExists, SecretRecord, Tally
+from sharing.errors import InvalidInput, PayloadTooLarge
+from sharing.stores.base import RecordExists, SecretRecord, Tally
 
 E2E_TEXT, E2E_FILE = "e2e-text", "e2e-file"
 KINDS = frozenset({E2E_TEXT, E2E_FILE})
@@ -232,27 +232,13 @@ class EndToEnd:
         record, started = self._unlock(secret_id, proof)
         if record.kind == E2E_TEXT:
             return SealedText(sealed=record.payload, views_left=self.lifecycle.claim(record, started))
-        try:
-            body = self.blobs.open_read(secret_id)
-        except BlobNotFound:
-            raise SecretNotFound() from None
-        views_left = None
-        try:
-            views_left = self.lifecycle.claim(record, started)
-        finally:
-            if views_left is None:
-                body.close()
-
-        def release() -> None:
-            body.close()
-            if views_left == 0:
-                self.blobs.delete(secret_id)
-
+        # The server cannot decrypt; the body is passed on sealed, as stored.
+        views_left, content = self.lifecycle.claim_body(record, started, lambda body: (b"", _read_all(body)))
         return SealedFile(
             sealed_metadata=record.payload,
             size=record.blob_size,
             views_left=views_left,
-            content=PlaintextStream(b"", _read_all(body), release),
+            content=content,
         )
 
     def burn(self, *, secret_id: str, proof: bytes) -> None:

@@ -32,7 +32,7 @@ import string
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from sharing.domain import crypto, passphrases, receipts
 from sharing.errors import (
@@ -482,17 +482,37 @@ class Lifecycle:
     def _reveal_file(self, record: SecretRecord, data_key: bytes, started: float) -> RevealedFile:
         secret_id = record.secret_id
         meta = crypto.open_metadata(data_key, record.payload, secret_id=secret_id, version=record.version)
+
+        def decrypt(body: BinaryIO) -> tuple[bytes, Iterator[bytes]]:
+            decryptor = crypto.FileDecryptor(
+                data_key, record.payload, secret_id=secret_id, version=record.version
+            )
+            chunks = decryptor.chunks(body.read)
+            return next(chunks), chunks  # the first chunk proves the body belongs to this record
+
+        views_left, content = self.claim_body(record, started, decrypt)
+        return RevealedFile(name=meta.name, size=meta.size, views_left=views_left, content=content)
+
+    def claim_body(
+        self,
+        record: SecretRecord,
+        started: float,
+        prepare: Callable[[BinaryIO], tuple[bytes, Iterator[bytes]]],
+    ) -> tuple[int, PlaintextStream]:
+        """
+        Open ``record``'s body, let ``prepare`` check it and turn it into a first
+        chunk and the rest, and only then claim a view. The body is closed if any
+        of that fails; else the stream closes it when the reader is done, and
+        deletes the blob once the last view has been read.
+        """
+        secret_id = record.secret_id
         try:
             body = self.blobs.open_read(secret_id)
         except BlobNotFound:
             raise SecretNotFound() from None
         views_left = None
         try:
-            decryptor = crypto.FileDecryptor(
-                data_key, record.payload, secret_id=secret_id, version=record.version
-            )
-            chunks = decryptor.chunks(body.read)
-            first = next(chunks)  # proves the body belongs to this record before a view is spent
+            first, rest = prepare(body)
             views_left = self.claim(record, started)
         finally:
             if views_left is None:
@@ -503,12 +523,7 @@ class Lifecycle:
             if views_left == 0:
                 self.blobs.delete(secret_id)
 
-        return RevealedFile(
-            name=meta.name,
-            size=meta.size,
-            views_left=views_left,
-            content=PlaintextStream(first, chunks, release),
-        )
+        return views_left, PlaintextStream(first, rest, release)
 
     def burn(self, *, secret_id: str, passphrase: str, kind: str | None = None) -> None:
         record, _, started = self._unlock(secret_id, passphrase, kind)
