@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core import signing
 
 from sharing import metrics
 from sharing.domain import crypto
-from sharing.domain.e2e import EndToEnd, SealedBodyUpload, SealedFile, SealedText
+from sharing.domain.e2e import EndToEnd
 from sharing.domain.lifecycle import (
-    Created,
-    FileUpload,
     Lifecycle,
     Policy,
-    RevealedFile,
-    RevealedText,
     new_secret_id,
 )
 from sharing.domain.receipts import ReceiptStatus
@@ -30,6 +28,10 @@ from sharing.errors import InvalidInput, gettext_noop
 from sharing.kdfgate import DerivationGate
 from sharing.stores.base import Usage
 from sharing.stores.handler import blob_store, record_store
+
+D = TypeVar("D")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def current_policy() -> Policy:
@@ -62,44 +64,37 @@ def lifecycle() -> Lifecycle:
     return Lifecycle(records=record_store(), blobs=blob_store(), policy=current_policy(), derive=gated_derive)
 
 
-def secret_create_text(
-    *,
-    text: str,
-    view_count: int = 1,
-    lifetime: int | None = None,
-    passphrase: str | None = None,
-    receipt: bool = False,
-) -> Created:
-    """Create a text secret; with ``receipt``, ``Created.receipt`` is the sender's receipt token."""
-    return lifecycle().create_text(
-        text=text, view_count=view_count, lifetime=lifetime, passphrase=passphrase, receipt=receipt
-    )
+def _per_call(
+    build: Callable[[], D], method: Callable[Concatenate[D, P], R], doc: str | None = None
+) -> Callable[P, R]:
+    """
+    A service function that runs the domain's ``method`` (same parameters) on an
+    object ``build`` makes afresh for each call, so it always sees the stores
+    and limits as they are configured now.
+    """
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return method(build(), *args, **kwargs)
+
+    if doc is not None:
+        call.__doc__ = doc
+    return call
 
 
-def secret_create_file(
-    *,
-    upload: FileUpload,
-    view_count: int = 1,
-    lifetime: int | None = None,
-    passphrase: str | None = None,
-    receipt: bool = False,
-) -> Created:
-    """Create a file secret from an ``upload`` already sealed as it arrived (``secret_upload_begin``)."""
-    return lifecycle().create_file(
-        upload=upload, view_count=view_count, lifetime=lifetime, passphrase=passphrase, receipt=receipt
-    )
-
-
-def secret_upload_begin() -> FileUpload:
-    return lifecycle().begin_file()
-
-
-def secret_reveal(*, secret_id: str, passphrase: str, kind: str | None = None) -> RevealedText | RevealedFile:
-    return lifecycle().reveal(secret_id=secret_id, passphrase=passphrase, kind=kind)
-
-
-def secret_burn(*, secret_id: str, passphrase: str, kind: str | None = None) -> None:
-    lifecycle().burn(secret_id=secret_id, passphrase=passphrase, kind=kind)
+secret_create_text = _per_call(
+    lifecycle,
+    Lifecycle.create_text,
+    "Create a text secret; with ``receipt``, ``Created.receipt`` is the sender's receipt token.",
+)
+secret_create_file = _per_call(
+    lifecycle,
+    Lifecycle.create_file,
+    "Create a file secret from an ``upload`` already sealed as it arrived (``secret_upload_begin``).",
+)
+secret_upload_begin = _per_call(lifecycle, Lifecycle.begin_file)
+secret_reveal = _per_call(lifecycle, Lifecycle.reveal)
+secret_burn = _per_call(lifecycle, Lifecycle.burn)
 
 
 def receipt_status(*, receipt: str) -> ReceiptStatus:
@@ -185,38 +180,8 @@ def e2e_ticket_redeem(ticket: str) -> str:
         ) from None
 
 
-def e2e_create_text(
-    *, secret_id: str, sealed: bytes, verifier: bytes, view_count: int = 1, lifetime: int | None = None
-) -> Created:
-    return end_to_end().create_text(
-        secret_id=secret_id, sealed=sealed, verifier=verifier, view_count=view_count, lifetime=lifetime
-    )
-
-
-def e2e_upload_begin(secret_id: str) -> SealedBodyUpload:
-    return end_to_end().begin_file(secret_id)
-
-
-def e2e_create_file(
-    *,
-    upload: SealedBodyUpload,
-    sealed_metadata: bytes,
-    verifier: bytes,
-    view_count: int = 1,
-    lifetime: int | None = None,
-) -> Created:
-    return end_to_end().create_file(
-        upload=upload,
-        sealed_metadata=sealed_metadata,
-        verifier=verifier,
-        view_count=view_count,
-        lifetime=lifetime,
-    )
-
-
-def e2e_reveal(*, secret_id: str, proof: bytes) -> SealedText | SealedFile:
-    return end_to_end().reveal(secret_id=secret_id, proof=proof)
-
-
-def e2e_burn(*, secret_id: str, proof: bytes) -> None:
-    end_to_end().burn(secret_id=secret_id, proof=proof)
+e2e_create_text = _per_call(end_to_end, EndToEnd.create_text)
+e2e_upload_begin = _per_call(end_to_end, EndToEnd.begin_file)
+e2e_create_file = _per_call(end_to_end, EndToEnd.create_file)
+e2e_reveal = _per_call(end_to_end, EndToEnd.reveal)
+e2e_burn = _per_call(end_to_end, EndToEnd.burn)
