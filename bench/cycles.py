@@ -20,16 +20,16 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+from bench.load import Latency
+
 SECRET = "a benchmark secret text"
 
 
 @dataclass(frozen=True)
-class Cycles:
+class Cycles(Latency):
+    """Whole create -> reveal cycles; ``cycles`` counts the ones that succeeded."""
+
     cycles: int
-    errors: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
 
     @property
     def rate(self) -> float:
@@ -99,6 +99,12 @@ def run(port: int, kind: str, *, concurrency: int, seconds: float, host: str = "
     times = sorted(t for ts, _ in outcomes for t in ts)
     errors = sum(e for _, e in outcomes)
     if not times:
-        return Cycles(0, errors, seconds, float("nan"), float("nan"))
+        return Cycles(cycles=0, errors=errors, seconds=seconds, p50_ms=float("nan"), p99_ms=float("nan"))
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    return Cycles(len(times), errors, seconds, statistics.median(times) * 1000, p99 * 1000)
+    return Cycles(
+        cycles=len(times),
+        errors=errors,
+        seconds=seconds,
+        p50_ms=statistics.median(times) * 1000,
+        p99_ms=p99 * 1000,
+    )

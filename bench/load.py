@@ -33,14 +33,20 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Load:
-    """What one wrk run saw. ``rate`` counts answers that were not errors."""
+class Latency:
+    """What every run reports beside its count: errors, how long it ran, and the time answers took."""
 
-    requests: int
     errors: int
     seconds: float
     p50_ms: float
     p99_ms: float
+
+
+@dataclass(frozen=True)
+class Load(Latency):
+    """What one wrk run saw. ``rate`` counts answers that were not errors."""
+
+    requests: int
 
     @property
     def rate(self) -> float:
