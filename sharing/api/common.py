@@ -18,6 +18,19 @@ TOO_LARGE = OpenApiResponse(ErrorSerializer, description="The secret is over the
 UNAVAILABLE = OpenApiResponse(ErrorSerializer, description="Storage is unavailable; try again shortly.")
 
 
+def reveal_responses(
+    text: OpenApiResponse, body: OpenApiResponse, not_found: OpenApiResponse = NOT_FOUND
+) -> dict:
+    """What a reveal answers: a text as JSON or a file's body as it streams, else one of these errors."""
+    return {
+        (200, "application/json"): text,
+        (200, "application/octet-stream"): body,
+        400: BAD_INPUT,
+        404: not_found,
+        503: UNAVAILABLE,
+    }
+
+
 # ``receipt``: issue one. The resource API does; the original answer has no
 # place for it, so the original routes make none.
 

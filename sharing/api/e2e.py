@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sharing import services
-from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE
+from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, reveal_responses
 from sharing.api.parsers import JSONParser
 from sharing.api.serializers import (
     CreateOptionsSerializer,
@@ -209,13 +209,11 @@ class RevealView(E2EView):
 
     @extend_schema(
         request=ProofSerializer,
-        responses={
-            (200, "application/json"): OpenApiResponse(SealedTextSerializer, description="A sealed text."),
-            (200, "application/octet-stream"): SEALED_BODY,
-            400: BAD_INPUT,
-            404: OpenApiResponse(ErrorSerializer, description="Unknown id, wrong proof, used up or expired."),
-            503: UNAVAILABLE,
-        },
+        responses=reveal_responses(
+            OpenApiResponse(SealedTextSerializer, description="A sealed text."),
+            SEALED_BODY,
+            OpenApiResponse(ErrorSerializer, description="Unknown id, wrong proof, used up or expired."),
+        ),
     )
     def post(self, request, secret_id):
         serializer = ProofSerializer(data=request.data)

@@ -10,7 +10,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from sharing import services
-from sharing.api.common import BAD_INPUT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, create_file, create_text
+from sharing.api.common import (
+    BAD_INPUT,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    create_file,
+    create_text,
+    reveal_responses,
+)
 from sharing.api.parsers import JSONParser
 from sharing.api.responses import file_response
 from sharing.api.serializers import (
@@ -49,13 +57,9 @@ class SecretViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=PassphraseSerializer,
-        responses={
-            (200, "application/json"): OpenApiResponse(RevealedTextSerializer, description="A text secret."),
-            (200, "application/octet-stream"): FILE_DOWNLOAD,
-            400: BAD_INPUT,
-            404: NOT_FOUND,
-            503: UNAVAILABLE,
-        },
+        responses=reveal_responses(
+            OpenApiResponse(RevealedTextSerializer, description="A text secret."), FILE_DOWNLOAD
+        ),
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def reveal(self, request, secret_id=None):
