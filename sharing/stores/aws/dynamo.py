@@ -313,42 +313,42 @@ class DynamoRecordStore(RecordStore):
         except BotoCoreError as e:
             log.warning("Could not clear a used-up record (left for the sweep): %s", error_name(e))
 
-    def _delete_if(self, secret_id: str, what: str, condition: str, values: dict) -> SecretRecord | None:
-        """Delete the item if ``condition`` holds; return its record (``None`` for a receipt's pointer)."""
+    def _old_if(
+        self, what: str, operation, secret_id: str, condition: str, values: dict, **request
+    ) -> dict | None:
+        """
+        Apply ``operation`` (the client's delete_item or update_item) to the item
+        if ``condition`` holds; return the item as it was, or ``None`` if it did not hold.
+        """
         with aws_errors(what):
             try:
-                old = self.client.delete_item(
+                return operation(
                     TableName=self.table,
                     Key={"secret_id": {"S": secret_id}},
                     ConditionExpression=condition,
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_OLD",
+                    **request,
                 )["Attributes"]
             except ClientError as e:
                 if error_code(e) == "ConditionalCheckFailedException":
                     return None
                 raise
-        return _from_item(old) if "views_left" in old else None
+
+    def _delete_if(self, secret_id: str, what: str, condition: str, values: dict) -> SecretRecord | None:
+        """Delete the item if ``condition`` holds; return its record (``None`` for a receipt's pointer)."""
+        old = self._old_if(what, self.client.delete_item, secret_id, condition, values)
+        return _from_item(old) if old is not None and "views_left" in old else None
 
     def _bury_if(
         self, secret_id: str, what: str, ended: str, condition: str, values: dict
     ) -> SecretRecord | None:
         """Turn the record into a tombstone if ``condition`` holds; return it as it was."""
-        with aws_errors(what):
-            try:
-                old = self.client.update_item(
-                    TableName=self.table,
-                    Key={"secret_id": {"S": secret_id}},
-                    UpdateExpression=_BURY,
-                    ConditionExpression=condition,
-                    ExpressionAttributeValues={**values, ":zero": {"N": "0"}, ":ended": {"S": ended}},
-                    ReturnValues="ALL_OLD",
-                )["Attributes"]
-            except ClientError as e:
-                if error_code(e) == "ConditionalCheckFailedException":
-                    return None
-                raise
-        return _from_item(old)
+        values = {**values, ":zero": {"N": "0"}, ":ended": {"S": ended}}
+        old = self._old_if(
+            what, self.client.update_item, secret_id, condition, values, UpdateExpression=_BURY
+        )
+        return None if old is None else _from_item(old)
 
     def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
         destroyed = self._bury_if(
