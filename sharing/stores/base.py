@@ -172,12 +172,33 @@ def build_usage(
     totals: Mapping[str, int], by_day: Mapping[datetime.date, Mapping[str, int]], *, now: float, days: int
 ) -> Usage:
     """A ``Usage`` with every counter and every one of the ``days`` days up to ``now``'s, zeros filled in."""
-    last = utc_day(now)
-    span = [last - datetime.timedelta(days=back) for back in range(days - 1, -1, -1)]
     return Usage(
         totals={name: int(totals.get(name, 0)) for name in COUNTERS},
-        days=[(day, {name: int(by_day.get(day, {}).get(name, 0)) for name in COUNTERS}) for day in span],
+        days=[
+            (day, {name: int(by_day.get(day, {}).get(name, 0)) for name in COUNTERS})
+            for day in counter_span(now, days)
+        ],
     )
+
+
+def counter_days(now: float) -> tuple[str, str]:
+    """The keys of the counters a change made at ``now`` adds to: its UTC day's, then the all-time ones."""
+    return utc_day(now).isoformat(), TOTAL
+
+
+def counter_span(now: float, days: int) -> list[datetime.date]:
+    """The ``days`` UTC days up to ``now``'s, oldest first: the days ``read_counts`` answers for."""
+    last = utc_day(now)
+    return [last - datetime.timedelta(days=back) for back in range(days - 1, -1, -1)]
+
+
+def usage_from_counters(stored: Mapping[str, Mapping[str, int]], *, now: float, days: int) -> Usage:
+    """
+    ``build_usage`` from the counters as a store keeps them: keyed by ISO day or
+    ``TOTAL``; days outside the span are left out.
+    """
+    by_day = {datetime.date.fromisoformat(day): counts for day, counts in stored.items() if day != TOTAL}
+    return build_usage(stored.get(TOTAL, {}), by_day, now=now, days=days)
 
 
 class RecordExists(Exception):

@@ -12,7 +12,6 @@ UPSERT in the same transaction as the state change they count.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -35,8 +34,9 @@ from sharing.stores.base import (
     SecretRecord,
     Tally,
     Usage,
-    build_usage,
-    utc_day,
+    counter_days,
+    counter_span,
+    usage_from_counters,
 )
 
 # The schema's version is kept in the database (PRAGMA user_version), so a
@@ -186,11 +186,10 @@ class SQLiteRecordStore(RecordStore):
     @staticmethod
     def _count(db: sqlite3.Connection, changes: Mapping[str, int], now: float) -> None:
         """Add to the day's and the total counters inside the caller's transaction; zeros are written too."""
-        day = utc_day(now).isoformat()
         db.executemany(
             "INSERT INTO counters (day, name, n) VALUES (?, ?, ?)"
             " ON CONFLICT (day, name) DO UPDATE SET n = n + excluded.n",
-            [(key, name, n) for name, n in changes.items() for key in (day, TOTAL)],
+            [(key, name, n) for name, n in changes.items() for key in counter_days(now)],
         )
 
     def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
@@ -294,15 +293,12 @@ class SQLiteRecordStore(RecordStore):
             self._count(db, checked.changes, now)
 
     def read_counts(self, *, now: float, days: int = 30) -> Usage:
-        usage = build_usage({}, {}, now=now, days=days)
-        first = usage.days[0][0].isoformat()
+        first = counter_span(now, days)[0].isoformat()
         rows = self._query("SELECT day, name, n FROM counters WHERE day >= ? OR day = ?", (first, TOTAL))
-        totals = {name: n for day, name, n in rows if day == TOTAL}
-        by_day: dict = {}
+        stored: dict[str, dict[str, int]] = {}
         for day, name, n in rows:
-            if day != TOTAL:
-                by_day.setdefault(datetime.date.fromisoformat(day), {})[name] = n
-        return build_usage(totals, by_day, now=now, days=days)
+            stored.setdefault(day, {})[name] = n
+        return usage_from_counters(stored, now=now, days=days)
 
     def check(self) -> None:
         self._query("SELECT count(*) FROM counters WHERE day = ?", (TOTAL,))

@@ -27,8 +27,9 @@ from sharing.stores.base import (
     SecretRecord,
     Tally,
     Usage,
-    build_usage,
-    utc_day,
+    counter_days,
+    counter_span,
+    usage_from_counters,
 )
 
 log = logging.getLogger(__name__)
@@ -441,7 +442,7 @@ class DynamoRecordStore(RecordStore):
         values = {f":c{i}": {"N": str(n)} for i, n in enumerate(changes.values())}
         expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(changes)))
         with aws_errors("add to the counters"):
-            for day in (utc_day(now).isoformat(), TOTAL):
+            for day in counter_days(now):
                 self.client.update_item(
                     TableName=self.table,
                     Key=_counter_key(day),
@@ -451,8 +452,7 @@ class DynamoRecordStore(RecordStore):
                 )
 
     def read_counts(self, *, now: float, days: int = 30) -> Usage:
-        span = [day for day, _ in build_usage({}, {}, now=now, days=days).days]
-        wanted = [TOTAL, *(day.isoformat() for day in span)]
+        wanted = [TOTAL, *(day.isoformat() for day in counter_span(now, days))]
         found: dict[str, dict[str, int]] = {}
         with aws_errors("read the counters"):
             for start in range(0, len(wanted), 100):  # BatchGetItem's limit
@@ -464,8 +464,7 @@ class DynamoRecordStore(RecordStore):
                         day = item.pop("secret_id")["S"][len(COUNTER_KEY) :]
                         found[day] = {name: int(value["N"]) for name, value in item.items()}
                     request = answer.get("UnprocessedKeys") or None
-        by_day = {day: found[day.isoformat()] for day in span if day.isoformat() in found}
-        return build_usage(found.get(TOTAL, {}), by_day, now=now, days=days)
+        return usage_from_counters(found, now=now, days=days)
 
     def close(self) -> None:
         self._clients.close()
