@@ -46,7 +46,9 @@ from sharing.stores.base import (
 SCHEMA_VERSION = 3
 # Only records made with a receipt are in it.
 _RECEIPT_INDEX = "CREATE UNIQUE INDEX secrets_receipt ON secrets (receipt_hash) WHERE receipt_hash != ''"
-_TABLES = [
+# The tables as version 1 made them. A new database starts from them and takes
+# every upgrade, so a new database and an upgraded one cannot drift apart.
+VERSION_1_TABLES = [
     """CREATE TABLE secrets (
         secret_id   TEXT PRIMARY KEY,
         kind        TEXT NOT NULL,
@@ -58,17 +60,9 @@ _TABLES = [
         views_left  INTEGER NOT NULL,
         expires_at  INTEGER NOT NULL,
         blob_size   INTEGER NOT NULL DEFAULT 0,
-        failed_attempts INTEGER NOT NULL DEFAULT 0,
-        kdf         TEXT NOT NULL DEFAULT 'scrypt',
-        receipt_hash TEXT NOT NULL DEFAULT '',
-        view_count  INTEGER NOT NULL DEFAULT 0,
-        views_taken INTEGER NOT NULL DEFAULT 0,
-        created_at  INTEGER NOT NULL DEFAULT 0,
-        last_viewed_at INTEGER NOT NULL DEFAULT 0,
-        ended       TEXT NOT NULL DEFAULT ''
+        failed_attempts INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID""",
     "CREATE INDEX secrets_expires_at ON secrets (expires_at)",
-    _RECEIPT_INDEX,
     """CREATE TABLE counters (
         day  TEXT NOT NULL,  -- 'YYYY-MM-DD' (UTC), or TOTAL
         name TEXT NOT NULL,
@@ -130,11 +124,9 @@ class SQLiteRecordStore(RecordStore):
             if version == 0:
                 exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'secrets'").fetchone()
                 if not exists:
-                    for statement in _TABLES:
+                    for statement in VERSION_1_TABLES:
                         db.execute(statement)
-                    version = SCHEMA_VERSION
-                else:
-                    version = 1
+                version = 1
             if version > SCHEMA_VERSION:
                 raise sqlite3.DatabaseError(
                     f"the database has schema version {version}; this release knows up to {SCHEMA_VERSION}"

@@ -4,6 +4,7 @@ import os
 
 from sharing.domain.lifecycle import new_secret_id
 from sharing.stores.base import SecretRecord
+from sharing.stores.local import VERSION_1_TABLES
 
 NOW = 1_900_000_000  # a fixed instant, 2030-03-17 UTC, for stores told the time
 
@@ -38,25 +39,4 @@ def claim(store, secret_id: str, now: float = NOW, tally=None):
 
 # The local store's tables as the release before schema versions left them on disk
 # (user_version 0), for tests of the upgrade.
-VERSION_1_SCHEMA = """
-CREATE TABLE secrets (
-    secret_id   TEXT PRIMARY KEY,
-    kind        TEXT NOT NULL,
-    version     INTEGER NOT NULL,
-    kdf_n       INTEGER NOT NULL,
-    salt        BLOB NOT NULL,
-    wrapped_key BLOB NOT NULL,
-    payload     BLOB NOT NULL,
-    views_left  INTEGER NOT NULL,
-    expires_at  INTEGER NOT NULL,
-    blob_size   INTEGER NOT NULL DEFAULT 0,
-    failed_attempts INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX secrets_expires_at ON secrets (expires_at);
-CREATE TABLE counters (
-    day  TEXT NOT NULL,
-    name TEXT NOT NULL,
-    n    INTEGER NOT NULL,
-    PRIMARY KEY (day, name)
-) WITHOUT ROWID;
-"""
+VERSION_1_SCHEMA = "".join(f"{statement};\n" for statement in VERSION_1_TABLES)
