@@ -152,25 +152,26 @@ def parser() -> argparse.ArgumentParser:
     burn.add_argument("ref", metavar="LINK|ID", help="the link, or the secret's id with --url")
     burn.add_argument("--passphrase-file", metavar="FILE", help="read the passphrase from FILE (- for stdin)")
 
-    status = commands.add_parser(
-        "status",
-        parents=[common],
-        help="whether a secret was opened, from its receipt",
-        description="Read a secret's state from the receipt that send printed: unread, viewed, "
-        "used_up, burned or destroyed, with its views. Reading it takes no view and changes nothing.",
-    )
-    status.add_argument("receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url")
-    status.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
-
-    revoke = commands.add_parser(
-        "revoke",
-        parents=[common],
-        help="burn a secret from its receipt, without the passphrase",
-        description="Burn a secret now, with the receipt that send printed: for a secret sent to "
-        "the wrong person. Says how it stands afterwards.",
-    )
-    revoke.add_argument("receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url")
-    revoke.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    # The receipt's two commands take the same arguments.
+    for name, summary, description in (
+        (
+            "status",
+            "whether a secret was opened, from its receipt",
+            "Read a secret's state from the receipt that send printed: unread, viewed, "
+            "used_up, burned or destroyed, with its views. Reading it takes no view and changes nothing.",
+        ),
+        (
+            "revoke",
+            "burn a secret from its receipt, without the passphrase",
+            "Burn a secret now, with the receipt that send printed: for a secret sent to "
+            "the wrong person. Says how it stands afterwards.",
+        ),
+    ):
+        by_receipt = commands.add_parser(name, parents=[common], help=summary, description=description)
+        by_receipt.add_argument(
+            "receipt", metavar="RECEIPT", help="the receipt's link, or the receipt with --url"
+        )
+        by_receipt.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     send.add_argument(
         "--server-side",
         action="store_true",
