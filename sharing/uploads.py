@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, MultiPartParser
 
@@ -103,11 +104,13 @@ class SealingMultiPartParser(MultiPartParser):
             data, files = DjangoMultiPartParser(meta, stream, [handler], encoding).parse()
         except MultiPartParserError as exc:
             handler.upload_interrupted()
-            raise ParseError(f"Multipart form parse error - {exc}") from None
+            raise ParseError(
+                gettext("The multipart form could not be read: %(error)s") % {"error": exc}
+            ) from None
         except OSError:
             # Reading the body failed: the client went away mid-upload.
             handler.upload_interrupted()
-            raise ParseError("The upload was cut off before its end.") from None
+            raise ParseError(gettext("The upload was cut off before its end.")) from None
         except BaseException:
             handler.upload_interrupted()
             raise

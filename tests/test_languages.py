@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from django.conf import settings
 
+from tests.support import e2e_client
 from tests.support.catalogues import DOMAINS, ROOT, SAME_AS_ENGLISH, catalogue_files, msgids
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES]
@@ -187,6 +188,28 @@ def test_domain_errors_are_translated_at_the_edge(post_json, settings):
     )
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
     assert answer.json()["detail"].startswith("No existe ningún secreto")
+
+
+def test_end_to_end_errors_speak_the_language(post_json, settings):
+    ticket = post_json("/api/e2e/", {}).json()
+    sealed = e2e_client.seal_text(ticket, "once")
+    assert post_json(ticket["text_url"], sealed.body).status_code == 201
+    again = post_json(ticket["text_url"], sealed.body, HTTP_ACCEPT_LANGUAGE="fr")
+    assert again.status_code == 400
+    assert again.json()["detail"] == "Cet identifiant a déjà servi ; demandez-en un nouveau."
+    forged = post_json("/api/e2e/uploads/nonsense/text/", sealed.body, HTTP_ACCEPT_LANGUAGE="de")
+    assert forged.status_code == 400
+    assert (
+        forged.json()["detail"]
+        == "Dieses Upload-Ticket ist ungültig oder abgelaufen; fordern Sie ein neues an."
+    )
+    settings.MAX_TEXT_BYTES = 4
+    fresh = post_json("/api/e2e/", {}).json()
+    large = post_json(
+        fresh["text_url"], e2e_client.seal_text(fresh, "too long").body, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert large.status_code == 413
+    assert large.json() == {"detail": "Los textos pueden tener como máximo 4 bytes.", "code": "too_large"}
 
 
 def test_the_script_catalogue_is_a_script_in_the_visitors_language(api):

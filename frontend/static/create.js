@@ -126,7 +126,8 @@ function showEncrypting(done, total) {
   });
 }
 
-function showProgress(xhr, size) {
+// `sealed`: the body was encrypted in this browser, so the server only stores it.
+function showProgress(xhr, size, sealed) {
   const bar = $("upload-progress");
   const status = $("upload-status");
   let told = -1;
@@ -151,20 +152,21 @@ function showProgress(xhr, size) {
     tell(event.loaded, event.total);
   });
   xhr.upload.addEventListener("load", () => {
-    status.textContent = gettext("Sent. Encrypting and storing…");
+    status.textContent = sealed ? gettext("Sent. Storing the encrypted file…") : gettext("Sent. Encrypting and storing…");
   });
 }
 
 // XMLHttpRequest rather than fetch: only it reports upload progress.
-// `progress`: the size of the file in the body, to show its upload.
-function post(url, body, { progress = null } = {}) {
+// `progress`: the size of the file in the body, to show its upload; `sealed`: that file
+// was encrypted here (end-to-end).
+function post(url, body, { progress = null, sealed = false } = {}) {
   const xhr = new XMLHttpRequest();
   xhr.open("POST", url);
   if (!(body instanceof FormData)) {
     xhr.setRequestHeader("Content-Type", "application/json");
     body = JSON.stringify(body);
   }
-  if (progress !== null) showProgress(xhr, progress);
+  if (progress !== null) showProgress(xhr, progress, sealed);
   xhr.setRequestHeader("Accept", "application/json");
   xhr.responseType = "text";
   return new Promise((resolve) => {
@@ -234,7 +236,7 @@ async function sendEndToEnd(form, { passphrase: own, ...values }) {
       sealed_metadata: e2e.b64encode(sealedMeta),
     });
     fields.append("file", body, "sealed");
-    answer = await post(fileUrl, fields, { progress: body.size });
+    answer = await post(fileUrl, fields, { progress: body.size, sealed: true });
   }
   if (answer.status === 201) answer.body = { ...answer.body, passphrase, endToEnd: true };
   // The server names the ciphertext; the person typed the secret.

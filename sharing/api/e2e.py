@@ -34,7 +34,7 @@ from sharing.api.serializers import (
 from sharing.api.throttles import CreateRateThrottle, RevealRateThrottle
 from sharing.domain import e2e
 from sharing.domain.lifecycle import ID_LENGTH
-from sharing.errors import FILE_TOO_LARGE, PayloadTooLarge
+from sharing.errors import FILE_TOO_LARGE, PayloadTooLarge, gettext_noop
 from sharing.uploads import MULTIPART_OVERHEAD, SealedUpload
 
 
@@ -173,7 +173,7 @@ class SealedBodyHandler(FileUploadHandler):
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         if self.upload is not None:
-            raise PayloadTooLarge("One file per secret.")
+            raise PayloadTooLarge(gettext_noop("One file per secret."))
         self.upload = services.e2e_upload_begin(self.secret_id)
 
     def receive_data_chunk(self, raw_data, start):

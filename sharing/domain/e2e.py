@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sharing.domain.lifecycle import BLOB_KINDS, Created, Lifecycle, PlaintextStream, is_secret_id
-from sharing.errors import InvalidInput, PayloadTooLarge
+from sharing.errors import FILE_TOO_LARGE, InvalidInput, PayloadTooLarge, gettext_noop
 from sharing.stores.base import RecordExists, SecretRecord, Tally
 
 E2E_TEXT, E2E_FILE = "e2e-text", "e2e-file"
@@ -100,7 +100,7 @@ class SealedBodyUpload:
     def write(self, data: bytes) -> None:
         if self.size + len(data) > self._limit:
             self.discard()
-            raise PayloadTooLarge(f"Files may be at most {self._lifecycle.policy.max_file_bytes} bytes.")
+            raise PayloadTooLarge(FILE_TOO_LARGE, params={"limit": self._lifecycle.policy.max_file_bytes})
         self._writer.write(data)
         self.size += len(data)
 
@@ -130,9 +130,11 @@ class EndToEnd:
     ) -> SecretRecord:
         self.policy.check(view_count=view_count, lifetime=lifetime, passphrase=None)
         if not is_secret_id(secret_id):
-            raise InvalidInput("Not an id this service issued.", field="secret_id")
+            raise InvalidInput(gettext_noop("Not an id this service issued."), field="secret_id")
         if len(verifier) != DIGEST_BYTES:
-            raise InvalidInput("Must be 32 bytes.", field="verifier")
+            raise InvalidInput(
+                gettext_noop("Must be %(size)s bytes."), field="verifier", params={"size": DIGEST_BYTES}
+            )
         return SecretRecord(
             secret_id=secret_id,
             kind=kind,
@@ -167,9 +169,12 @@ class EndToEnd:
         lifetime: int | None = None,
     ) -> Created:
         if len(sealed) < GCM_OVERHEAD + 1:
-            raise InvalidInput("The secret must not be empty.", field="sealed")
+            raise InvalidInput(gettext_noop("The secret must not be empty."), field="sealed")
         if len(sealed) > self.policy.max_text_bytes + GCM_OVERHEAD:
-            raise PayloadTooLarge(f"Texts may be at most {self.policy.max_text_bytes} bytes.")
+            raise PayloadTooLarge(
+                gettext_noop("Texts may be at most %(limit)s bytes."),
+                params={"limit": self.policy.max_text_bytes},
+            )
         record = self._record(
             secret_id=secret_id,
             kind=E2E_TEXT,
@@ -196,9 +201,13 @@ class EndToEnd:
         lifetime: int | None = None,
     ) -> Created:
         if not GCM_OVERHEAD < len(sealed_metadata) <= MAX_METADATA_BYTES:
-            raise InvalidInput(f"Must be at most {MAX_METADATA_BYTES} bytes.", field="sealed_metadata")
+            raise InvalidInput(
+                gettext_noop("Must be at most %(max_bytes)s bytes."),
+                field="sealed_metadata",
+                params={"max_bytes": MAX_METADATA_BYTES},
+            )
         if upload.size < CHUNK_OVERHEAD:
-            raise InvalidInput("A sealed body has at least one chunk.", field="file")
+            raise InvalidInput(gettext_noop("A sealed body has at least one chunk."), field="file")
         record = self._record(
             secret_id=upload.secret_id,
             kind=E2E_FILE,
@@ -219,7 +228,9 @@ class EndToEnd:
             self.records.put(record, tally=Tally(self.lifecycle.clock(), counts))
         except RecordExists:
             # An id is issued once; a second create under it is a replay.
-            raise InvalidInput("This id was already used; ask for a new one.", field="secret_id") from None
+            raise InvalidInput(
+                gettext_noop("This id was already used; ask for a new one."), field="secret_id"
+            ) from None
 
     # -- reveal and burn --------------------------------------------------------
 

@@ -232,6 +232,26 @@ def test_a_file_is_encrypted_chunk_by_chunk_and_decrypted_as_it_downloads(fresh,
     receiver.context.recorder.assert_never_sent(passphrase)
 
 
+def test_once_sent_the_page_says_the_server_only_stores_what_was_encrypted_here(fresh):
+    page = fresh()
+    page.goto("/")
+    # Every text the progress line shows, in order (it changes faster than a poll).
+    page.evaluate("""() => {
+      const status = document.getElementById("upload-status");
+      window.told = [];
+      new MutationObserver(() => window.told.push(status.textContent)).observe(status, {childList: true});
+    }""")
+    page.get_by_role("radio", name="File").check()
+    page.get_by_label("Secret file").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"sealed here\n"}]
+    )
+    page.get_by_role("button", name="Create secret link").click()
+    expect(page.get_by_role("heading", name="Your secret is ready")).to_be_visible()
+    told = page.evaluate("window.told")
+    assert "Sent. Storing the encrypted file…" in told, told
+    assert "Sent. Encrypting and storing…" not in told
+
+
 def test_browser_made_opens_in_the_client_and_client_made_in_the_browser(fresh, server, tmp_path):
     cli = Client(server.url, tmp_path)
     sender = fresh()
