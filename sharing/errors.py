@@ -48,6 +48,14 @@ class ReceiptNotFound(SharingError):
     default_code = "not_found"
 
 
+class UploadTicketNotFound(SharingError):
+    """No upload slot for this ticket: forged, for another server, or older than its lifetime."""
+
+    status_code = 404
+    default_detail = gettext_noop("This upload ticket is not valid or has expired; ask for a new one.")
+    default_code = "not_found"
+
+
 class PayloadTooLarge(SharingError):
     status_code = 413
     default_detail = gettext_noop("The secret is larger than this service accepts.")

@@ -24,7 +24,7 @@ from sharing.domain.lifecycle import (
     new_secret_id,
 )
 from sharing.domain.receipts import ReceiptStatus
-from sharing.errors import InvalidInput, gettext_noop
+from sharing.errors import UploadTicketNotFound
 from sharing.kdfgate import DerivationGate
 from sharing.stores.base import Usage
 from sharing.stores.handler import blob_store, record_store
@@ -171,13 +171,11 @@ def e2e_ticket_issue() -> tuple[str, str]:
 
 
 def e2e_ticket_redeem(ticket: str) -> str:
-    """The id a ticket was issued for; ``InvalidInput`` if it is forged or too old."""
+    """The id a ticket was issued for; ``UploadTicketNotFound`` if it is forged or too old."""
     try:
         return signing.TimestampSigner(salt=E2E_TICKET_SALT).unsign(ticket, max_age=E2E_TICKET_SECONDS)
     except signing.BadSignature:
-        raise InvalidInput(
-            gettext_noop("This upload ticket is not valid or has expired; ask for a new one.")
-        ) from None
+        raise UploadTicketNotFound() from None
 
 
 e2e_create_text = _per_call(end_to_end, EndToEnd.create_text)

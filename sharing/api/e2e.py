@@ -15,8 +15,9 @@ import base64
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -37,6 +38,13 @@ from sharing.domain.lifecycle import ID_LENGTH
 from sharing.errors import FILE_TOO_LARGE, PayloadTooLarge, gettext_noop
 from sharing.uploads import MULTIPART_OVERHEAD, SealedUpload
 
+BASE64URL = "[A-Za-z0-9_-]"
+
+
+def encoded_length(size: int) -> int:
+    """Characters of ``size`` bytes in base64url without padding."""
+    return (size * 4 + 2) // 3
+
 
 class Base64urlField(serializers.CharField):
     """Bytes sent as base64url without padding (the format's encoding), of bounded length."""
@@ -47,11 +55,35 @@ class Base64urlField(serializers.CharField):
         "too_long": gettext_lazy("Must be at most {max_bytes} bytes."),
     }
 
-    def __init__(self, *, size: int | None = None, max_bytes: int | None = None, **kwargs):
-        self.size, self.max_bytes = size, max_bytes
+    def __init__(
+        self, *, size: int | None = None, max_bytes: int | None = None, min_bytes: int = 1, **kwargs
+    ):
+        # ``min_bytes`` is for the schema: the format's shortest value, which the
+        # domain (sharing.domain.e2e) refuses to go below with its own message.
+        self.size, self.max_bytes, self.min_bytes = size, max_bytes, min_bytes
         if max_bytes is not None:
-            kwargs.setdefault("max_length", (max_bytes * 4 + 2) // 3)
+            kwargs.setdefault("max_length", encoded_length(max_bytes))
         super().__init__(trim_whitespace=False, **kwargs)
+
+    def openapi_schema(self) -> dict:
+        """Exactly the strings ``to_internal_value`` takes: the alphabet, and the lengths that decode."""
+        if self.size is not None:
+            chars = encoded_length(self.size)
+            return {
+                "type": "string",
+                "pattern": f"^{BASE64URL}{{{chars}}}$",
+                "minLength": chars,
+                "maxLength": chars,
+            }
+        # Whole quads, then 2 or 3 characters for a last 1 or 2 bytes; never empty (a blank is refused).
+        schema = {
+            "type": "string",
+            "pattern": f"^(?:{BASE64URL}{{4}})*(?:{BASE64URL}{{2,3}})?$",
+            "minLength": encoded_length(self.min_bytes),
+        }
+        if self.max_bytes is not None:
+            schema["maxLength"] = encoded_length(self.max_bytes)
+        return schema
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -70,18 +102,29 @@ class Base64urlField(serializers.CharField):
         return base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii")
 
 
+class Base64urlFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = Base64urlField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return self.target.openapi_schema()
+
+
 class E2EOptionsSerializer(CreateOptionsSerializer):
     passphrase = None  # the server never sees one
     verifier = Base64urlField(size=32, help_text="SHA-256 binding the proof to the ciphertext (the format).")
 
 
 class E2ETextCreateSerializer(E2EOptionsSerializer):
-    sealed = Base64urlField(help_text="nonce || AES-256-GCM ciphertext of the text.")
+    sealed = Base64urlField(
+        min_bytes=e2e.GCM_OVERHEAD + 1, help_text="nonce || AES-256-GCM ciphertext of the text."
+    )
 
 
 class E2EFileCreateSerializer(E2EOptionsSerializer):
     sealed_metadata = Base64urlField(
-        max_bytes=e2e.MAX_METADATA_BYTES, help_text="The file's sealed metadata."
+        min_bytes=e2e.GCM_OVERHEAD + 1,
+        max_bytes=e2e.MAX_METADATA_BYTES,
+        help_text="The file's sealed metadata.",
     )
     file = serializers.FileField(allow_empty_file=True, help_text="The sealed body: every chunk, in order.")
 
@@ -138,13 +181,29 @@ class TicketView(E2EView):
         return Response(TicketSerializer(data).data, status=status.HTTP_201_CREATED)
 
 
-CREATED = {201: E2ECreatedSerializer, 400: BAD_INPUT, 413: TOO_LARGE, 503: UNAVAILABLE}
+# A ticket is the secret's id, when it was issued and a signature over both
+# (django.core.signing): only its form can be stated; a ticket of that form the
+# server did not issue, or issued more than 6 hours ago, is answered 404.
+TICKET = OpenApiParameter(
+    "ticket",
+    str,
+    OpenApiParameter.PATH,
+    pattern=f"^[A-Za-z0-9]{{{ID_LENGTH}}}:[0-9A-Za-z]+:{BASE64URL}{{{encoded_length(32)}}}$",  # HMAC-SHA256
+    description="The ticket from POST /api/e2e/.",
+)
+CREATED = {
+    201: E2ECreatedSerializer,
+    400: BAD_INPUT,
+    404: OpenApiResponse(ErrorSerializer, description="No such ticket: not issued here, or expired."),
+    413: TOO_LARGE,
+    503: UNAVAILABLE,
+}
 
 
 class TextCreateView(E2EView):
     """Store a text sealed on the client; the server cannot open it."""
 
-    @extend_schema(request=E2ETextCreateSerializer, responses=CREATED)
+    @extend_schema(request=E2ETextCreateSerializer, responses=CREATED, parameters=[TICKET])
     def post(self, request, ticket):
         secret_id = services.e2e_ticket_redeem(ticket)
         serializer = E2ETextCreateSerializer(data=request.data)
@@ -189,7 +248,9 @@ class FileCreateView(E2EView):
 
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": E2EFileCreateSerializer}, responses=CREATED)
+    @extend_schema(
+        request={"multipart/form-data": E2EFileCreateSerializer}, responses=CREATED, parameters=[TICKET]
+    )
     def post(self, request, ticket):
         secret_id = services.e2e_ticket_redeem(ticket)
         request.upload_handlers = [SealedBodyHandler(request, secret_id)]

@@ -32,6 +32,14 @@ RETRY_AFTER = {
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _get_serializer_field_meta(self, field, direction):
+        meta = super()._get_serializer_field_meta(field, direction)
+        # A field that states its own schema (``openapi_schema``) states its
+        # shortest value too; the generic "not blank" minLength of 1 would undo it.
+        if hasattr(field, "openapi_schema"):
+            meta.pop("minLength", None)
+        return meta
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction != "response":

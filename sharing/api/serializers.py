@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -60,7 +60,27 @@ def in_range(field: serializers.Field, low: int, high: int) -> serializers.Field
     )
 
 
-class CreateOptionsSerializer(serializers.Serializer):
+SENT_MORE_THAN_ONCE = gettext_noop("Send this field once.")
+
+
+class SingleValuedFormSerializer(serializers.Serializer):
+    """
+    Form input (multipart) carries each field once. A field sent twice is an
+    array, which no field here takes: it is refused, not read as its last value,
+    so the sender learns which of its values did not count.
+    """
+
+    def to_internal_value(self, data):
+        if html.is_html_input(data):
+            repeated = {
+                name: [gettext(SENT_MORE_THAN_ONCE)] for name in self.fields if len(data.getlist(name)) > 1
+            }
+            if repeated:
+                raise serializers.ValidationError(repeated)
+        return super().to_internal_value(data)
+
+
+class CreateOptionsSerializer(SingleValuedFormSerializer):
     """
     The options every create takes. Their bounds are the limits in force, set
     by ``get_fields`` each time a serializer is used, so the schema and the

@@ -166,15 +166,16 @@ def test_it_expires_on_read(post_json):
 def test_a_ticket_is_for_one_secret_and_cannot_be_forged_or_kept(post_json, ticket):
     sealed = client.seal_text(ticket, "x")
     forged = ticket["text_url"].replace(ticket["secret_id"], "AAAAAAAAAAAAAAAA")
-    assert post_json(forged, sealed.body).status_code == 400
-    assert post_json("/api/e2e/uploads/nonsense/text/", sealed.body).status_code == 400
+    # A ticket names an upload slot: one not issued here is not found, like an unknown id.
+    assert post_json(forged, sealed.body).status_code == 404
+    assert post_json("/api/e2e/uploads/nonsense/text/", sealed.body).json()["code"] == "not_found"
     assert post_json(ticket["text_url"], sealed.body).status_code == 201
     again = post_json(ticket["text_url"], sealed.body)
     assert again.status_code == 400 and "already used" in again.json()["detail"]
     # A ticket issued now is refused 6 hours later.
     fresh = post_json("/api/e2e/", {}).json()
     with time_machine.travel(time.time() + 6 * 3600 + 5):
-        assert post_json(fresh["text_url"], client.seal_text(fresh, "x").body).status_code == 400
+        assert post_json(fresh["text_url"], client.seal_text(fresh, "x").body).status_code == 404
 
 
 @pytest.mark.parametrize(

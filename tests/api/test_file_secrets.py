@@ -151,3 +151,14 @@ def test_any_stored_name_gives_one_well_formed_header(name):
     assert "/" not in fallback and "\\" not in fallback and 0 < len(fallback) <= 150
     encoded = header.split("filename*=UTF-8''", 1)[1]
     assert all(ch.isalnum() or ch in "%-._~" for ch in encoded)
+
+
+def test_a_field_sent_twice_in_a_form_is_refused_and_leaves_nothing(api, isolated_stores):
+    # An integer sent twice is an array, which the schema does not allow: no value is picked silently.
+    response = api.post(
+        "/api/files/", {"file": SimpleUploadedFile("a.txt", b"abc"), "lifetime": ["300", "600"]}
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"lifetime": ["Send this field once."]}
+    assert list((isolated_stores / "blobs").iterdir()) == []
+    assert upload(api, lifetime="600")["kind"] == "file"  # once is fine

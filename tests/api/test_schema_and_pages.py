@@ -1,5 +1,7 @@
 """The OpenAPI schema, the browsable docs, and the pages that must never change state."""
 
+import re
+
 import pytest
 import yaml
 
@@ -36,6 +38,23 @@ def test_schema_carries_the_limits_in_force(schema):
     assert text["passphrase"]["minLength"] == 12
     files = schema["paths"]["/api/files/"]["post"]["requestBody"]["content"]
     assert list(files) == ["multipart/form-data"]
+
+
+def test_schema_states_the_end_to_end_encodings_the_server_takes(schema, post_json):
+    schemas = schema["components"]["schemas"]
+    proof = schemas["ProofRequest"]["properties"]["proof"]
+    sealed = schemas["E2ETextCreateRequest"]["properties"]["sealed"]
+    # 32 bytes are 43 base64url characters; a shorter or padded proof is outside the schema.
+    assert proof["pattern"] == "^[A-Za-z0-9_-]{43}$" and proof["maxLength"] == 43
+    assert not re.search(proof["pattern"], "00") and not re.search(proof["pattern"], "A" * 42 + "=")
+    # Any length that decodes: whole quads, then 2 or 3 characters; never 1 left over.
+    assert re.search(sealed["pattern"], "AAAAAA") and not re.search(sealed["pattern"], "AAAAA")
+    upload = schema["paths"]["/api/e2e/uploads/{ticket}/text/"]["post"]
+    (ticket,) = [p for p in upload["parameters"] if p["name"] == "ticket"]
+    issued = post_json("/api/e2e/", {}).json()["ticket"]
+    assert re.search(ticket["schema"]["pattern"], issued)
+    assert not re.search(ticket["schema"]["pattern"], "0")
+    assert "404" in upload["responses"]
 
 
 def test_docs_page_uses_local_assets_only(api):
