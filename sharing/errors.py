@@ -56,6 +56,14 @@ class UploadTicketNotFound(SharingError):
     default_code = "not_found"
 
 
+class AlreadyUsed(SharingError):
+    """The one thing this request may create exists already (a ticket's secret)."""
+
+    status_code = 409
+    default_detail = gettext_noop("This id was already used; ask for a new one.")
+    default_code = "conflict"
+
+
 class PayloadTooLarge(SharingError):
     status_code = 413
     default_detail = gettext_noop("The secret is larger than this service accepts.")

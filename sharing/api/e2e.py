@@ -195,6 +195,7 @@ CREATED = {
     201: E2ECreatedSerializer,
     400: BAD_INPUT,
     404: OpenApiResponse(ErrorSerializer, description="No such ticket: not issued here, or expired."),
+    409: OpenApiResponse(ErrorSerializer, description="The ticket was used already: one secret per ticket."),
     413: TOO_LARGE,
     503: UNAVAILABLE,
 }

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sharing.domain.lifecycle import BLOB_KINDS, Created, Lifecycle, PlaintextStream, is_secret_id
-from sharing.errors import FILE_TOO_LARGE, InvalidInput, PayloadTooLarge, gettext_noop
+from sharing.errors import FILE_TOO_LARGE, AlreadyUsed, InvalidInput, PayloadTooLarge, gettext_noop
 from sharing.stores.base import RecordExists, SecretRecord, Tally
 
 E2E_TEXT, E2E_FILE = "e2e-text", "e2e-file"
@@ -228,9 +228,7 @@ class EndToEnd:
             self.records.put(record, tally=Tally(self.lifecycle.clock(), counts))
         except RecordExists:
             # An id is issued once; a second create under it is a replay.
-            raise InvalidInput(
-                gettext_noop("This id was already used; ask for a new one."), field="secret_id"
-            ) from None
+            raise AlreadyUsed() from None
 
     # -- reveal and burn --------------------------------------------------------
 

@@ -171,7 +171,7 @@ def test_a_ticket_is_for_one_secret_and_cannot_be_forged_or_kept(post_json, tick
     assert post_json("/api/e2e/uploads/nonsense/text/", sealed.body).json()["code"] == "not_found"
     assert post_json(ticket["text_url"], sealed.body).status_code == 201
     again = post_json(ticket["text_url"], sealed.body)
-    assert again.status_code == 400 and "already used" in again.json()["detail"]
+    assert again.status_code == 409 and "already used" in again.json()["detail"]
     # A ticket issued now is refused 6 hours later.
     fresh = post_json("/api/e2e/", {}).json()
     with time_machine.travel(time.time() + 6 * 3600 + 5):
