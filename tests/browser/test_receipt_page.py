@@ -2,7 +2,14 @@
 
 import re
 
+import pysecrets_e2e as e2e
 from playwright.sync_api import expect
+
+
+def reveal_in_the_open(http, secret_id: str, passphrase: str):
+    """Open the page's secret the way a client does: end to end, with the proof of its passphrase."""
+    proof = e2e.derive_keys(passphrase, secret_id=secret_id).proof
+    return http.post(f"/api/e2e/{secret_id}/reveal/", data={"proof": e2e.b64encode(proof)})
 
 
 def test_the_result_links_to_a_receipt_that_follows_the_secret_and_revokes_it(page, http, base_url):
@@ -29,8 +36,9 @@ def test_the_result_links_to_a_receipt_that_follows_the_secret_and_revokes_it(pa
     content = page.content()
     assert secret_id not in content and passphrase not in content
 
-    reveal = http.post(f"/api/secrets/{secret_id}/reveal/", data={"passphrase": passphrase})
-    assert reveal.status == 200
+    # The page seals end to end by default: its link is /e/<id>.
+    assert page.url.startswith(base_url) and secret_id
+    assert reveal_in_the_open(http, secret_id, passphrase).status == 200
     page.get_by_role("button", name="Check again").click()
     expect(page.locator("#receipt-state")).to_have_text("Opened, and it can still be opened again.")
     expect(page.locator("#receipt-views")).to_have_text("1 of 2 taken, 1 left")
@@ -42,7 +50,7 @@ def test_the_result_links_to_a_receipt_that_follows_the_secret_and_revokes_it(pa
         "Deleted before all its views were taken. It is gone."
     )
     expect(page.get_by_role("button", name="Revoke now")).to_be_hidden()
-    assert http.post(f"/api/secrets/{secret_id}/reveal/", data={"passphrase": passphrase}).status == 404
+    assert reveal_in_the_open(http, secret_id, passphrase).status == 404
     assert page.console.problems == []
 
 

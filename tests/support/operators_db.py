@@ -23,9 +23,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 @pytest.fixture(autouse=True)
-def no_database_connection_left_open():
+def no_database_connection_left_open(request):
     yield
-    connections.close_all()
+    # Only tests with database access opened one; the others may run beside
+    # Playwright's event loop, where Django refuses synchronous database calls.
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        connections.close_all()
 
 
 @pytest.fixture
