@@ -195,10 +195,10 @@ def test_end_to_end_errors_speak_the_language(post_json, settings):
     sealed = e2e_client.seal_text(ticket, "once")
     assert post_json(ticket["text_url"], sealed.body).status_code == 201
     again = post_json(ticket["text_url"], sealed.body, HTTP_ACCEPT_LANGUAGE="fr")
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["detail"] == "Cet identifiant a déjà servi ; demandez-en un nouveau."
     forged = post_json("/api/e2e/uploads/nonsense/text/", sealed.body, HTTP_ACCEPT_LANGUAGE="de")
-    assert forged.status_code == 400
+    assert forged.status_code == 404
     assert (
         forged.json()["detail"]
         == "Dieses Upload-Ticket ist ungültig oder abgelaufen; fordern Sie ein neues an."
