@@ -78,6 +78,9 @@ def fresh(browser, server):
         problems = []
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.problems = problems
+        # Not a failure by itself (a wrong passphrase logs its 404), but what a failure shows.
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
         return page
 
     yield make
@@ -107,6 +110,25 @@ def create_in_page(page, *, text=None, file=None, views=1, own=None, in_link=Fal
 def reveal_in_page(page, passphrase):
     page.get_by_label("Passphrase", exact=True).fill(passphrase)
     page.get_by_role("button", name="Reveal secret").click()
+
+
+def reveal_file(page, passphrase):
+    """Reveals a file and returns its download; if the page shows an error instead, fails with it."""
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    reveal_in_page(page, passphrase)
+    alert = page.get_by_role("alert")
+    deadline = time.monotonic() + 120
+    while not downloads:
+        shown = alert.all_inner_texts() if alert.count() else []
+        assert not any(text.strip() for text in shown), (
+            f"the page said {shown}; {page.problems} {page.console_errors}"
+        )
+        assert time.monotonic() < deadline, (
+            f"no download within 2 minutes; {page.problems} {page.console_errors}"
+        )
+        page.wait_for_timeout(100)
+    return downloads[0]
 
 
 def record(server, secret_id):
@@ -222,10 +244,7 @@ def test_a_file_is_encrypted_chunk_by_chunk_and_decrypted_as_it_downloads(fresh,
 
     receiver = fresh()
     receiver.goto(link)
-    receiver.get_by_label("Passphrase", exact=True).fill(passphrase)
-    with receiver.expect_download() as info:
-        receiver.get_by_role("button", name="Reveal secret").click()
-    download = info.value
+    download = reveal_file(receiver, passphrase)
     assert download.suggested_filename == "Quartalsbericht März.bin"
     assert Path(download.path()).read_bytes() == content
     expect(receiver.locator("#views-left")).to_contain_text("1 more time")
@@ -266,11 +285,9 @@ def test_browser_made_opens_in_the_client_and_client_made_in_the_browser(fresh, 
     created = json.loads(created.stdout)
     receiver = fresh()
     receiver.goto(created["link"])
-    receiver.get_by_label("Passphrase", exact=True).fill(created["passphrase"])
-    with receiver.expect_download() as info:
-        receiver.get_by_role("button", name="Reveal secret").click()
-    assert info.value.suggested_filename == "from the client.txt"
-    assert Path(info.value.path()).read_bytes() == source.read_bytes()
+    download = reveal_file(receiver, created["passphrase"])
+    assert download.suggested_filename == "from the client.txt"
+    assert Path(download.path()).read_bytes() == source.read_bytes()
 
 
 @pytest.mark.slow
@@ -289,7 +306,13 @@ def test_a_200_mib_file_round_trips_with_a_small_js_heap(fresh, tmp_path, artifa
         started, peak = time.monotonic(), 0
         while not until():
             # A page that shows an error instead never gets there: fail, do not wait for ever.
-            assert time.monotonic() - started < 300, "the page did not finish within 5 minutes"
+            assert time.monotonic() - started < 300, (
+                f"the page did not finish within 5 minutes; {page.problems} {page.console_errors}"
+            )
+            alert = page.get_by_role("alert")
+            assert not alert.count(), (
+                f"the page said {alert.all_inner_texts()}; {page.problems} {page.console_errors}"
+            )
             metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
             peak = max(peak, int(metrics["JSHeapUsedSize"]))
             page.wait_for_timeout(100)
