@@ -4,12 +4,15 @@ cheap scrypt cost; tests that need the production cost set it themselves.
 """
 
 import json
+import subprocess
+import sys
 
 import pytest
 from rest_framework.test import APIClient
 
 from sharing.stores.handler import reset_stores
 from tests.support.catalogues import compile_stale
+from tests.support.server import ROOT
 
 # Servers speaking the DynamoDB and S3 protocols, Redis and PostgreSQL, and a
 # headless Chromium: each started once a session, when a test first asks; the
@@ -30,6 +33,19 @@ FAST_SCRYPT_N = 2**10
 def compiled_catalogues():
     """Pages, script and API speak every language only with the catalogues compiled."""
     compile_stale()
+
+
+@pytest.fixture(scope="session")
+def static_files():
+    """
+    The current assets, collected once a session before the first server that
+    serves pages starts (as `make test` does). Never again under a running
+    server: collectstatic rewrites the ES modules in place, and a worker that
+    indexes the folder meanwhile misses a file and answers 404 for it.
+    """
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from sharing.domain.lifecycle import BLOB_KINDS, Created, Lifecycle, PlaintextStream, is_secret_id
 from sharing.errors import FILE_TOO_LARGE, AlreadyUsed, InvalidInput, PayloadTooLarge, gettext_noop
-from sharing.stores.base import RecordExists, SecretRecord, Tally
+from sharing.stores.base import BlobExists, RecordExists, SecretRecord, Tally
 
 E2E_TEXT, E2E_FILE = "e2e-text", "e2e-file"
 KINDS = frozenset({E2E_TEXT, E2E_FILE})
@@ -105,7 +105,10 @@ class SealedBodyUpload:
         self.size += len(data)
 
     def finish(self) -> SealedBodyUpload:
-        self.size = self._writer.commit()
+        try:
+            self.size = self._writer.commit()
+        except BlobExists:
+            raise AlreadyUsed() from None  # a replayed ticket; the first body stays
         self.committed = True
         return self
 

@@ -46,6 +46,7 @@ from sharing.errors import (
 )
 from sharing.stores.base import (
     BURNED,
+    BlobExists,
     BlobNotFound,
     BlobStore,
     RecordExists,
@@ -199,7 +200,12 @@ class FileUpload:
     def finish(self, *, name: str, content_type: str) -> FileUpload:
         last, self.sealed_metadata = self._encryptor.finalize(name=name, content_type=content_type)
         self._writer.write(last)
-        self.blob_size = self._writer.commit()
+        try:
+            self.blob_size = self._writer.commit()
+        except BlobExists:
+            # Another secret drew this id (chunks are sealed under it, so it
+            # cannot be drawn again as a text's is); its body stays whole.
+            raise StorageUnavailable() from None
         return self
 
     def discard(self) -> None:
@@ -355,9 +361,12 @@ class Lifecycle:
         )
         record, token = self.with_receipt(record, receipt)
         # The blob was committed first, so no record ever points at a missing body.
-        self.records.put(
-            record, tally=Tally(self.clock(), {"created_file": 1, "stored_bytes": upload.blob_size})
-        )
+        try:
+            self.records.put(
+                record, tally=Tally(self.clock(), {"created_file": 1, "stored_bytes": upload.blob_size})
+            )
+        except RecordExists:
+            raise StorageUnavailable() from None  # as in finish; discarding the upload deletes its blob
         upload.owned = True
         return self._created(record, passphrase_used, token)
 

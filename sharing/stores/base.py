@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "COUNTERS",
     "TOTAL",
+    "BlobExists",
     "BlobNotFound",
     "BlobStore",
     "BlobWriter",
@@ -203,6 +204,10 @@ def usage_from_counters(stored: Mapping[str, Mapping[str, int]], *, now: float, 
 
 class RecordExists(Exception):
     """``put`` found a record with the same id already stored."""
+
+
+class BlobExists(Exception):
+    """A blob is already committed under this id; it was left as it was."""
 
 
 class BlobNotFound(Exception):
@@ -402,7 +407,13 @@ class BlobWriter:
         raise NotImplementedError(".write() must be overridden")
 
     def commit(self) -> int:
-        """Make the blob readable under its id; return its size in bytes."""
+        """
+        Make the blob readable under its id; return its size in bytes. A
+        committed blob is never replaced: if one is already there, discard
+        what was written and raise ``BlobExists``. An id is put to use only
+        by whoever stored its body first, which a record's put-if-absent
+        then confirms.
+        """
         raise NotImplementedError(".commit() must be overridden")
 
     def abort(self) -> None:

@@ -13,7 +13,7 @@ from django.utils.module_loading import import_string
 
 from sharing.faults import with_fault_points
 from sharing.metrics import instrument_store
-from sharing.stores.base import BlobNotFound, BlobStore, RecordExists, RecordStore
+from sharing.stores.base import BlobExists, BlobNotFound, BlobStore, RecordExists, RecordStore
 
 ROLES = {"records": RecordStore, "blobs": BlobStore}
 _stores: dict = {}
@@ -40,7 +40,7 @@ def _build(role: str):
     except (TypeError, ValueError) as e:
         raise ImproperlyConfigured(f"{where}: bad OPTIONS for {path!r}: {e}") from e
     store = with_fault_points(store, ROLES[role], role)  # the store itself unless a crash test asks
-    return instrument_store(store, ROLES[role], normal=(RecordExists, BlobNotFound))
+    return instrument_store(store, ROLES[role], normal=(RecordExists, BlobExists, BlobNotFound))
 
 
 def get_store(role: str):

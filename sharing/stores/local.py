@@ -26,6 +26,7 @@ from sharing.stores.base import (
     DESTROYED,
     TOTAL,
     USED_UP,
+    BlobExists,
     BlobNotFound,
     BlobStore,
     BlobWriter,
@@ -322,8 +323,13 @@ class _FileBlobWriter(BlobWriter):
             os.fsync(self._file.fileno())
             size = self._file.tell()
             self._file.close()
-            os.replace(self._partial, self._final)
+            # A link, unlike a rename, never replaces a committed blob.
+            os.link(self._partial, self._final)
+            self._partial.unlink()
             return size
+        except FileExistsError:
+            self.abort()
+            raise BlobExists(self._final.name) from None
         except OSError as e:
             self.abort()
             raise StorageUnavailable() from e

@@ -235,6 +235,19 @@ def test_a_file_round_trips_in_chunks_and_its_last_view_deletes_the_body(api, po
     assert list(blob_store().list_ids(older_than=2**40)) == []
 
 
+def test_a_replayed_file_ticket_is_409_and_leaves_the_first_body_whole(api, post_json, ticket):
+    content = os.urandom(300_000)
+    sealed, _ = create_file(api, ticket, content, view_count=2)
+    other = client.seal_file(ticket, os.urandom(300_000))
+    upload = SimpleUploadedFile("sealed", other.sealed_body, "application/octet-stream")
+    again = api.post(ticket["file_url"], {**other.body, "file": upload})
+    assert again.status_code == 409, again.content
+    response = reveal(post_json, sealed)
+    assert response.status_code == 200
+    assert client.open_file(sealed, response["X-Sealed-Metadata"], body_of(response))[1] == content
+    assert views_left(sealed.secret_id) == 1
+
+
 def test_an_empty_file_round_trips(api, post_json, ticket):
     sealed, _ = create_file(api, ticket, b"")
     response = reveal(post_json, sealed)

@@ -18,11 +18,8 @@ TTL_DAYS = 2
 
 
 @pytest.fixture(scope="session")
-def base_url():
+def base_url(static_files):
     server = GunicornServer(env={"TTL_DAYS": str(TTL_DAYS)}, workers=2)
-    # Pages name hashed asset files that whitenoise indexes at start-up: collect the
-    # current ones first, as `make test` does, so a run never tests stale assets.
-    server.manage("collectstatic", "--noinput", "-v", "0")
     with server:
         yield server.url
 

@@ -26,9 +26,8 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(static_files):
     with GunicornServer(workers=4) as running:
-        running.manage("collectstatic", "--noinput", "-v", "0")
         yield running
 
 

@@ -11,7 +11,7 @@ from sharing.domain.lifecycle import (
     is_secret_id,
     new_secret_id,
 )
-from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound
+from sharing.errors import InvalidInput, PayloadTooLarge, SecretNotFound, StorageUnavailable
 from sharing.stores.local import FileBlobStore, SQLiteRecordStore
 from tests.support.lifecycle import read, upload
 
@@ -172,6 +172,24 @@ def test_oversized_upload_is_refused_and_leaves_nothing(tmp_path, clock):
     with pytest.raises(PayloadTooLarge):
         file.write(b"x" * 2000)
     assert list((tmp_path / "blobs").iterdir()) == []
+
+
+def test_a_file_that_draws_a_taken_id_fails_and_leaves_the_other_secret_whole(life, monkeypatch):
+    # Chunks are sealed under the id as they arrive, so a file cannot draw again
+    # as a text does: it must fail without touching the secret that has the id.
+    text = life.create_text(text="a text's id")
+    file = life.create_file(upload=upload(life, b"a file's body"), view_count=2)
+    monkeypatch.setattr("sharing.domain.lifecycle.new_secret_id", lambda: file.secret_id)
+    with pytest.raises(StorageUnavailable):
+        upload(life, b"a late body")  # the body has an owner: refused as it is committed
+    monkeypatch.setattr("sharing.domain.lifecycle.new_secret_id", lambda: text.secret_id)
+    late = upload(life, b"a late body")  # a text has no body: refused as its record is put
+    with pytest.raises(StorageUnavailable):
+        life.create_file(upload=late)
+    late.discard()  # what the view does with an upload that made no secret
+    assert life.reveal(secret_id=text.secret_id, passphrase=text.passphrase).text == "a text's id"
+    assert read(life.reveal(secret_id=file.secret_id, passphrase=file.passphrase)) == b"a file's body"
+    assert set(life.blobs.list_ids(older_than=life.clock() + 3600)) == {file.secret_id}
 
 
 def test_upload_never_claimed_is_discarded(life):

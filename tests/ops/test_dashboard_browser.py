@@ -51,11 +51,10 @@ def post(url: str, body: dict) -> dict:
 
 
 @pytest.mark.slow
-def test_an_operator_logs_in_and_sees_the_dashboard(browser, shoot):
+def test_an_operator_logs_in_and_sees_the_dashboard(browser, shoot, static_files):
     server = GunicornServer(
         env={"DJANGO_SUPERUSER_PASSWORD": PASSWORD, "DJANGO_SUPERUSER_EMAIL": "ops@example.com"}
     )
-    server.manage("collectstatic", "--noinput", "-v", "0")
     server.manage("migrate", "--noinput", "-v", "0")
     server.manage("createsuperuser", "--noinput", "--username", "operator")
     server.manage("setup_storage")

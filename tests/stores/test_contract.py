@@ -9,7 +9,7 @@ import time
 import pytest
 
 from sharing.domain.lifecycle import new_secret_id
-from sharing.stores.base import BlobNotFound, RecordExists
+from sharing.stores.base import BlobExists, BlobNotFound, RecordExists
 from tests.support.backends import built
 from tests.support.crowd import all_at_once
 from tests.support.records import LIMIT, NOW, claim, record
@@ -201,6 +201,23 @@ def test_aborted_blob_leaves_nothing(blob_store):
     with pytest.raises(BlobNotFound):
         blob_store.open_read(blob_id)
     assert blob_id not in set(blob_store.list_ids(older_than=time.time() + 3600))
+
+
+@pytest.mark.parametrize("multipart", [False, True], ids=["one-piece", "multipart"])
+def test_a_committed_blob_is_never_replaced(blob_store, multipart):
+    # Large enough, in the second case, for a backend that uploads in parts to do so.
+    piece = 1 << 20
+    count = getattr(blob_store, "part_size", piece) // piece + 1 if multipart else 1
+    blob_id = new_secret_id()
+    first = [os.urandom(piece) for _ in range(count)]
+    write_blob(blob_store, blob_id, first)
+    writer = blob_store.open_write(blob_id)
+    writer.write(b"another body" * count)
+    with pytest.raises(BlobExists):
+        writer.commit()
+    assert read_all(blob_store, blob_id) == b"".join(first)
+    writer.abort()  # harmless after a refused commit
+    assert read_all(blob_store, blob_id) == b"".join(first)
 
 
 def test_open_read_unknown_raises_blob_not_found(blob_store):

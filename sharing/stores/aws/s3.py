@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sharing.errors import StorageUnavailable
 from sharing.stores.aws.common import Clients, aws_errors, error_code, error_name
-from sharing.stores.base import BlobNotFound, BlobStore, BlobWriter
+from sharing.stores.base import BlobExists, BlobNotFound, BlobStore, BlobWriter
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,21 @@ class _Body(io.RawIOBase):
         if not self.closed:
             self._body.close()
         super().close()
+
+
+# What S3 answers a conditional write that lost: the object exists (412), or
+# another conditional write to the key is under way (409).
+_EXISTS = frozenset({"PreconditionFailed", "ConditionalRequestConflict"})
+
+
+@contextlib.contextmanager
+def _refused_if_exists(key: str):
+    try:
+        yield
+    except ClientError as e:
+        if error_code(e) in _EXISTS:
+            raise BlobExists(key) from None
+        raise
 
 
 class S3BlobWriter(BlobWriter):
@@ -88,20 +103,32 @@ class S3BlobWriter(BlobWriter):
         if self._done:
             raise ValueError("commit of a finished blob")
         store = self._store
-        with self._aborting_on_error("store a blob"):
-            if self._upload_id is None:
-                store.client.put_object(
-                    Bucket=store.bucket, Key=self._key, Body=bytes(self._buffer), **store.sse_args
-                )
-            else:
-                if self._buffer:
-                    self._send_part(bytes(self._buffer))
-                store.client.complete_multipart_upload(
-                    Bucket=store.bucket,
-                    Key=self._key,
-                    UploadId=self._upload_id,
-                    MultipartUpload={"Parts": self._parts},
-                )
+        # If-None-Match: S3 refuses (412) to replace an object that exists.
+        # A retry of a write that did succeed is refused too: a create then
+        # fails where it had stored its body, which is safe, never the reverse.
+        try:
+            with self._aborting_on_error("store a blob"), _refused_if_exists(self._key):
+                if self._upload_id is None:
+                    store.client.put_object(
+                        Bucket=store.bucket,
+                        Key=self._key,
+                        Body=bytes(self._buffer),
+                        IfNoneMatch="*",
+                        **store.sse_args,
+                    )
+                else:
+                    if self._buffer:
+                        self._send_part(bytes(self._buffer))
+                    store.client.complete_multipart_upload(
+                        Bucket=store.bucket,
+                        Key=self._key,
+                        UploadId=self._upload_id,
+                        MultipartUpload={"Parts": self._parts},
+                        IfNoneMatch="*",
+                    )
+        except BlobExists:
+            self.abort()
+            raise
         self._buffer = bytearray()
         self._done = True
         return self._size
