@@ -163,6 +163,19 @@ def test_it_expires_on_read(post_json):
         assert reveal(post_json, sealed).status_code == 404
 
 
+def test_its_receipt_follows_it_and_revokes_it_without_the_proof(api, post_json, ticket):
+    sealed, created = create_text(post_json, ticket, view_count=2)
+    status = api.get(f"/api/receipts/{created['receipt']}/").json()
+    assert (status["state"], status["views_left"]) == ("unread", 2)
+    assert reveal(post_json, sealed).status_code == 200
+    status = api.get(f"/api/receipts/{created['receipt']}/").json()
+    assert (status["state"], status["views_left"]) == ("viewed", 1)
+    revoked = post_json(f"/api/receipts/{created['receipt']}/burn/", {})
+    assert (revoked.status_code, revoked.json()["state"]) == (200, "burned")
+    assert reveal(post_json, sealed).status_code == 404
+    assert api.get(f"/api/receipts/{created['receipt']}/").json()["state"] == "burned"
+
+
 def test_a_ticket_is_for_one_secret_and_cannot_be_forged_or_kept(post_json, ticket):
     sealed = client.seal_text(ticket, "x")
     forged = ticket["text_url"].replace(ticket["secret_id"], "AAAAAAAAAAAAAAAA")
