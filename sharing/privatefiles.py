@@ -35,12 +35,20 @@ def private_dir(path: str | os.PathLike) -> Path:
 
 
 def private_file(path: str | os.PathLike) -> Path:
-    """Create ``path`` empty as 0600 if it is missing; take group and other access from it if not."""
+    """
+    Create ``path`` empty as 0600 if it is missing; take group and other
+    access from it if not. An existing file is never opened: closing any
+    descriptor of a file drops every POSIX lock this process holds on it,
+    SQLite's included, and with the lock that says a connection is open
+    gone, another process that closes its last connection deletes the WAL
+    this one is still writing to. Its commits would be lost.
+    """
     path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
     try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
-            os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
+    except FileExistsError:
+        if stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+            os.chmod(path, FILE_MODE)
+    else:
+        os.close(fd)  # a file made just now: nobody holds a lock on it yet
     return path
