@@ -300,6 +300,14 @@ class SQLiteRecordStore(RecordStore):
         self._connections.close()
 
 
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class _FileBlobWriter(BlobWriter):
     def __init__(self, partial: Path, final: Path):
         self._partial, self._final = partial, final
@@ -326,6 +334,9 @@ class _FileBlobWriter(BlobWriter):
             # A link, unlike a rename, never replaces a committed blob.
             os.link(self._partial, self._final)
             self._partial.unlink()
+            # The name is on disk too before any record refers to it: a power
+            # cut must not leave a record whose body was never there.
+            fsync_dir(self._final.parent)
             return size
         except FileExistsError:
             self.abort()
