@@ -203,9 +203,7 @@ class FileUpload:
         try:
             self.blob_size = self._writer.commit()
         except BlobExists:
-            # Another secret drew this id (chunks are sealed under it, so it
-            # cannot be drawn again as a text's is); its body stays whole.
-            raise StorageUnavailable() from None
+            raise StorageUnavailable() from None  # an id clash, as in Lifecycle._put_new
         return self
 
     def discard(self) -> None:
@@ -316,26 +314,33 @@ class Lifecycle:
                 gettext_noop("Texts may be at most %(limit)s bytes."),
                 params={"limit": self.policy.max_text_bytes},
             )
-        # A clash of 95-bit random ids is not expected; drawing again keeps put-if-absent honest.
-        for _ in range(3):
-            secret_id = new_secret_id()
-            data_key = crypto.new_data_key()
-            record, passphrase_used = self._seal_record(
-                secret_id=secret_id,
-                kind=TEXT,
-                data_key=data_key,
-                payload=crypto.seal_text(data_key, plaintext, secret_id=secret_id),
-                view_count=view_count,
-                lifetime=lifetime,
-                passphrase=passphrase,
-            )
-            record, token = self.with_receipt(record, receipt)
-            try:
-                self.records.put(record, tally=Tally(self.clock(), {"created_text": 1}))
-            except RecordExists:
-                continue
-            return self._created(record, passphrase_used, token)
-        raise RecordExists(secret_id)
+        secret_id = new_secret_id()
+        data_key = crypto.new_data_key()
+        record, passphrase_used = self._seal_record(
+            secret_id=secret_id,
+            kind=TEXT,
+            data_key=data_key,
+            payload=crypto.seal_text(data_key, plaintext, secret_id=secret_id),
+            view_count=view_count,
+            lifetime=lifetime,
+            passphrase=passphrase,
+        )
+        record, token = self.with_receipt(record, receipt)
+        self._put_new(record, {"created_text": 1})
+        return self._created(record, passphrase_used, token)
+
+    def _put_new(self, record: SecretRecord, counts: dict[str, int]) -> None:
+        """
+        Store a new secret under the id it drew. Ids are 95 random bits, so
+        a clash is never expected; if one happens all the same, the secret
+        that has the id is left whole and this create fails as a storage
+        failure does (503, try again). It is not drawn again: a file's chunks
+        were sealed under the id as they arrived.
+        """
+        try:
+            self.records.put(record, tally=Tally(self.clock(), counts))
+        except RecordExists:
+            raise StorageUnavailable() from None
 
     def begin_file(self) -> FileUpload:
         return FileUpload(self)
@@ -360,13 +365,9 @@ class Lifecycle:
             blob_size=upload.blob_size,
         )
         record, token = self.with_receipt(record, receipt)
-        # The blob was committed first, so no record ever points at a missing body.
-        try:
-            self.records.put(
-                record, tally=Tally(self.clock(), {"created_file": 1, "stored_bytes": upload.blob_size})
-            )
-        except RecordExists:
-            raise StorageUnavailable() from None  # as in finish; discarding the upload deletes its blob
+        # The blob was committed first, so no record ever points at a missing body;
+        # if the put fails, discarding the upload deletes the blob.
+        self._put_new(record, {"created_file": 1, "stored_bytes": upload.blob_size})
         upload.owned = True
         return self._created(record, passphrase_used, token)
 
