@@ -35,7 +35,7 @@ from pathlib import Path
 from sharing.errors import StorageUnavailable, gettext_noop
 from sharing.metrics import instrument_store
 from sharing.privatefiles import FILE_MODE, private_dir, private_file
-from sharing.sqlite import ConnectionPerThread
+from sharing.sqlite import ConnectionPerThread, WriteQueue
 
 
 class HitWindow:
@@ -118,6 +118,7 @@ class SQLiteHitWindow(HitWindow):
         self.path = Path(path)
         self.timeout = timeout
         self._connections = ConnectionPerThread(self._open)
+        self._writers = WriteQueue(self.path.with_name(self.path.name + ".writers"), timeout)
 
     def _open(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
@@ -142,27 +143,31 @@ class SQLiteHitWindow(HitWindow):
         now = time.time()
         try:
             db = self._connections.get()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
-                count, oldest = db.execute(
-                    "SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)
-                ).fetchone()
-                if count < limit:
-                    db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
-                    if random.randrange(self.PRUNE_ONE_IN) == 0:
-                        db.execute("DELETE FROM hits WHERE until <= ?", (now,))
-                    wait = None
-                else:
-                    wait = max(0.0, oldest + window - now)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as e:
+            with self._writers():
+                wait = self._hit(db, key, now, limit, window)
+        except (sqlite3.Error, TimeoutError) as e:
             raise StorageUnavailable(
                 gettext_noop("The rate limiter is unavailable; please try again shortly.")
             ) from e
+        return wait
+
+    def _hit(self, db: sqlite3.Connection, key: str, now: float, limit: int, window: float) -> float | None:
+        """``hit`` as one transaction, in this writer's turn."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+            count, oldest = db.execute("SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)).fetchone()
+            if count < limit:
+                db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
+                if random.randrange(self.PRUNE_ONE_IN) == 0:
+                    db.execute("DELETE FROM hits WHERE until <= ?", (now,))
+                wait = None
+            else:
+                wait = max(0.0, oldest + window - now)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
         return wait
 
     def close(self) -> None:

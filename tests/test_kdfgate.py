@@ -2,30 +2,13 @@
 
 import multiprocessing
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from sharing.kdfgate import DerivationGate
-from tests.support.crowd import all_at_once
-
-
-def _hold(gate, seconds):
-    with gate():
-        began = time.monotonic()
-        time.sleep(seconds)
-        return began, time.monotonic()
-
-
-def most_at_once(spans):
-    events = sorted([(b, 1) for b, _ in spans] + [(e, -1) for _, e in spans])
-    level = peak = 0
-    for _, step in events:
-        level += step
-        peak = max(peak, level)
-    return peak
+from tests.support.crowd import all_at_once, hold, hold_in_threads, most_at_once
 
 
 def run_crowd(gate, crowd=8, seconds=0.15):
-    return all_at_once(_hold, (gate, seconds), crowd)
+    return all_at_once(hold, (gate, seconds), crowd)
 
 
 def test_no_more_than_slots_derive_at_once(tmp_path):
@@ -33,22 +16,15 @@ def test_no_more_than_slots_derive_at_once(tmp_path):
     assert most_at_once(spans) == 2
 
 
-def _hold_in_threads(gate, threads, seconds):
-    # Threads of one process share the lock files' open descriptions, so flock
-    # alone would let them all in at once.
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda _: _hold(gate, seconds), range(threads)))
-
-
 def test_threads_of_one_process_are_capped(tmp_path):
-    spans = _hold_in_threads(DerivationGate(tmp_path, slots=2), threads=6, seconds=0.1)
+    spans = hold_in_threads(DerivationGate(tmp_path, slots=2), threads=6, seconds=0.1)
     assert most_at_once(spans) == 2
 
 
 def test_processes_and_their_threads_are_capped_together(tmp_path):
     # Monotonic time is one clock for every process on the machine, so the spans compare.
     gate = DerivationGate(tmp_path, slots=3)
-    crowds = all_at_once(_hold_in_threads, (gate, 4, 0.08), 4)
+    crowds = all_at_once(hold_in_threads, (gate, 4, 0.08), 4)
     spans = [span for crowd in crowds for span in crowd]
     assert len(spans) == 16
     assert most_at_once(spans) == 3

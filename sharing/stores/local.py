@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from sharing.errors import StorageUnavailable
 from sharing.privatefiles import private_dir, private_file
-from sharing.sqlite import ConnectionPerThread
+from sharing.sqlite import ConnectionPerThread, WriteQueue
 from sharing.stores.base import (
     BURNED,
     DESTROYED,
@@ -104,6 +104,7 @@ class SQLiteRecordStore(RecordStore):
         self.path = Path(path)
         self.timeout = timeout
         self._connections = ConnectionPerThread(self._open)
+        self._writers = WriteQueue(self.path.with_name(self.path.name + ".writers"), timeout)
 
     def _open(self) -> sqlite3.Connection:
         # SQLite gives its -wal and -shm files the database file's mode.
@@ -155,16 +156,17 @@ class SQLiteRecordStore(RecordStore):
             db = self._connections.get()
             # Set every time (microseconds), so a step's statements never depend on the one before.
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+            with self._writers():
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
         except sqlite3.IntegrityError:
             raise
-        except (sqlite3.Error, OSError) as e:  # OSError: the folder itself is unusable
+        except (sqlite3.Error, OSError) as e:  # OSError: the folder is unusable, or a writer timed out
             raise StorageUnavailable() from e
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
@@ -354,7 +356,7 @@ class _FileBlobWriter(BlobWriter):
 class FileBlobStore(BlobStore):
     """
     One file per blob, ``<root>/<id>``; while being written, ``<root>/<id>.partial``,
-    renamed into place on commit so a reader never sees half a blob.
+    linked into place on commit so a reader never sees half a blob.
     """
 
     PARTIAL = ".partial"

@@ -7,7 +7,7 @@ instance per thread, so every browser test shares this fixture.
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -22,8 +22,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+# How long an assertion on a page waits for it to come true (Playwright's own
+# default is 5 s): a loaded machine answers late, and a wait ends as soon as the
+# page is right, so only a failing test pays it.
+EXPECT_TIMEOUT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def browser():
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     # launch() gives every run a fresh temporary profile (user-data-dir) of its own.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

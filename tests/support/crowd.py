@@ -8,6 +8,8 @@ their work truly overlaps.
 """
 
 import multiprocessing
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 
 def _run(prepare, work, args, gate, results):
@@ -36,3 +38,30 @@ def all_at_once(
     for process in crowd:
         process.join(timeout=30)
     return outcomes
+
+
+# -- spans: when each of a crowd held a lock, and how many held it at once ------------
+
+
+def hold(lock, seconds: float) -> tuple[float, float]:
+    """Hold ``lock()`` (a context manager factory) for ``seconds``; return when, on the monotonic clock."""
+    with lock():
+        began = time.monotonic()
+        time.sleep(seconds)
+        return began, time.monotonic()
+
+
+def hold_in_threads(lock, threads: int, seconds: float) -> list[tuple[float, float]]:
+    """``hold`` in ``threads`` threads of this process at once."""
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda _: hold(lock, seconds), range(threads)))
+
+
+def most_at_once(spans) -> int:
+    """The most spans that overlapped. Monotonic time is one clock for every process of a machine."""
+    events = sorted([(b, 1) for b, _ in spans] + [(e, -1) for _, e in spans])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
