@@ -41,6 +41,8 @@ worker_class = "secrets_site.gunicorn_worker.ClosingThreadWorker"  # gthread, se
 workers = _whole("WORKERS", len(os.sched_getaffinity(0)))  # the cores this process may use
 threads = _whole("THREADS", 32)
 timeout = _whole("GUNICORN_TIMEOUT", 30)
+# Seconds a client may go without sending or reading a byte (gunicorn_worker.py).
+os.environ["CLIENT_TIMEOUT"] = str(_whole("CLIENT_TIMEOUT", 60))
 graceful_timeout = 20
 # Secret ids travel in paths: the access log shows them as short keyed hashes.
 logger_class = "secrets_site.gunicorn_logging.RedactingLogger"

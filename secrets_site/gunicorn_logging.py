@@ -1,11 +1,16 @@
 """
 gunicorn's logs, told nothing about any one secret: secret ids in paths and in
 error messages appear as short keyed hashes, and a POST's response size (a
-reveal's size is its secret's) is not recorded.
+reveal's size is its secret's) is not recorded. A client the kernel gave up
+on for making no progress (CLIENT_TIMEOUT, secrets_site/gunicorn_worker.py)
+is one line, not a traceback.
 """
 
+import errno
 import logging
+import os
 import re
+import sys
 
 from gunicorn.glogging import Logger
 
@@ -30,10 +35,22 @@ class ErrorLogRedaction(RedactIdsFilter):
             return True
 
 
+# What a blocking read or write fails with once SO_RCVTIMEO or SO_SNDTIMEO runs out.
+_STALLED = (errno.EAGAIN, errno.EWOULDBLOCK)
+
+
 class RedactingLogger(Logger):
     def setup(self, cfg):
         super().setup(cfg)
         self.error_log.addFilter(ErrorLogRedaction())
+
+    def exception(self, msg, *args, **kwargs):
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError) and error.errno in _STALLED:
+            seconds = os.environ.get("CLIENT_TIMEOUT", "60")
+            self.info("Closed a connection whose client made no progress for %ss", seconds)
+            return
+        super().exception(msg, *args, **kwargs)
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -11,7 +11,22 @@ close: nothing new is accepted meanwhile, and a dozen such closes in a row
 outlast GUNICORN_TIMEOUT, so the arbiter kills the worker with every transfer
 it was serving. Here the serving thread does the wait itself, and the main
 loop only finds a socket already closed.
+
+And a client that stops sending or reading gives its thread back. A thread
+blocked on a client that sends half a request, or that stops reading a
+download, would otherwise wait for as long as the client likes, and
+THREADS such clients would hold a worker. Each connection's socket gets a
+kernel send and receive timeout of CLIENT_TIMEOUT seconds (SO_SNDTIMEO,
+SO_RCVTIMEO): any single read or write that makes no progress for that long
+fails, the request ends, and the connection is closed (logged in one line:
+secrets_site/gunicorn_logging.py). A slow client that
+keeps moving is never cut off; one that stalls loses what it was doing (a
+download's view stays spent, as for any abandoned download).
 """
+
+import os
+import socket
+import struct
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -19,8 +34,22 @@ from gunicorn.workers.gthread import ThreadWorker
 CLOSED = object()  # handle() closed the connection itself
 
 
+def client_timeout() -> int:
+    """CLIENT_TIMEOUT, checked by gunicorn.conf.py when the master starts."""
+    return int(os.environ.get("CLIENT_TIMEOUT", "60"))
+
+
 class ClosingThreadWorker(ThreadWorker):
+    def init_process(self):
+        self._stall_limit = struct.pack("ll", client_timeout(), 0)  # struct timeval
+        super().init_process()
+
     def handle(self, conn):
+        if not getattr(conn, "stall_limited", False):
+            # setblocking() leaves these alone: they hold for every read and write of the connection.
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._stall_limit)
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, self._stall_limit)
+            conn.stall_limited = True
         keep = super().handle(conn)
         if keep is False:
             util.close_graceful(conn.sock)

@@ -7,6 +7,8 @@ Slow and vanishing clients, against gunicorn as it serves in production.
   creates at once.
 - An upload the client cuts off leaves nothing in the blob store, on either
   backend: no partial file, no open S3 multipart upload, and not later, at once.
+- A client that stops reading, or stops sending, gives its thread back after
+  CLIENT_TIMEOUT seconds without progress.
 """
 
 from __future__ import annotations
@@ -186,3 +188,37 @@ def test_an_upload_cut_off_leaves_no_object_and_no_open_multipart_upload_on_aws(
 
         assert _eventually_empty(left) == []
         assert "Traceback" not in server.log()
+
+
+def test_clients_that_stop_reading_or_sending_give_their_threads_back():
+    stall = 2
+    with GunicornServer({"CLIENT_TIMEOUT": str(stall), "THREADS": "3"}, workers=1) as server:
+        # A body larger than what the kernel buffers between the two ends, so the writes block.
+        created = _create_file(server.url, os.urandom(16 * 1024 * 1024))
+        reader = RawClient(server.port, receive_buffer=4096)  # a download never read
+        body = json.dumps({"passphrase": created["passphrase"]}).encode()
+        reader.send_head(f"/api/files/{created['secret_id']}/reveal/", "application/json", len(body))
+        reader.sock.sendall(body)
+        uploader = RawClient(server.port)  # a body that stops half-way
+        uploader.send_head("/api/text/", "application/json", 1000)
+        uploader.sock.sendall(b'{"secret": "')
+        header = RawClient(server.port)  # a request that stops inside its header
+        header.sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        time.sleep(0.5)  # every thread is now held by a client that does nothing
+        began = time.monotonic()
+        answer = send(server.url + "/healthz", None, method="GET")
+        waited = time.monotonic() - began
+        assert answer.status == 200
+        # Answered once a stalled client's time was up; without the limit, never.
+        assert stall * 0.5 < waited < stall * 5, waited
+        status, answer = uploader.read_answer()
+        assert status == 400, answer
+        # The download's writes stall once the kernel's buffers are full, which takes longer.
+        deadline = time.monotonic() + 30
+        while server.log().count("no progress for 2s") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = server.log()
+        reader.sock.close()
+        header.sock.close()
+    assert log.count("no progress for 2s") == 2, log
+    assert "Traceback" not in log

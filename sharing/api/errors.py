@@ -11,6 +11,7 @@ type and where, never the request body.
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.http import UnreadablePostError
 from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -46,6 +47,9 @@ def translated(exc: SharingError) -> str:
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    if isinstance(exc, UnreadablePostError):
+        # The client stopped sending, or went away, before the body's end.
+        exc = exceptions.ParseError(gettext("The request body ended before its declared length."))
     if isinstance(exc, SharingError):
         detail = translated(exc)
         fields = {exc.field: [detail]} if isinstance(exc, InvalidInput) and exc.field else None
