@@ -44,7 +44,7 @@ def test_a_wait_past_the_timeout_is_unavailable_and_a_dead_holders_turn_comes_ba
     began = time.monotonic()
     with pytest.raises(StorageUnavailable):
         store.put(record())
-    assert 0.3 <= time.monotonic() - began < 2
+    assert 0.3 <= time.monotonic() - began < 5
     holder.kill()
     holder.join()
     store.put(record())  # the kernel released the dead holder's lock
