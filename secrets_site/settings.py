@@ -171,6 +171,9 @@ DYNAMO_TABLE = env("DYNAMO_TABLE", "Secrets")
 S3_BUCKET = env("S3_BUCKET", "")
 S3_SSE = env("S3_SSE", "AES256")
 AWS_REGION = env("AWS_REGION", "us-east-1")
+# gunicorn's threads per worker (secrets_site/gunicorn.conf.py): as many AWS
+# connections are kept open, so no thread opens one of its own per call.
+THREADS = envint("THREADS", 32, minimum=1)
 if SECRETS_BACKEND == "local":
     SECRETS_STORES = {
         "records": {
@@ -186,7 +189,7 @@ elif SECRETS_BACKEND == "aws":
     SECRETS_STORES = {
         "records": {
             "BACKEND": "sharing.stores.aws.DynamoRecordStore",
-            "OPTIONS": {"table": DYNAMO_TABLE, "region": AWS_REGION},
+            "OPTIONS": {"table": DYNAMO_TABLE, "region": AWS_REGION, "max_connections": THREADS},
         },
         "blobs": {
             "BACKEND": "sharing.stores.aws.S3BlobStore",
@@ -195,6 +198,7 @@ elif SECRETS_BACKEND == "aws":
                 "region": AWS_REGION,
                 "sse": S3_SSE,
                 "expire_days": TTL_DAYS + 1,
+                "max_connections": THREADS,
             },
         },
     }

@@ -80,12 +80,19 @@ def run_settings(**env):
         ({"DEFAULT_VIEWS": "11"}, "DEFAULT_VIEWS is 11; it must be at most MAX_VIEWS (10)"),
         ({"DEFAULT_VIEWS": "0"}, "DEFAULT_VIEWS is 0; it must be at least 1"),
         ({"SITE_NAME": "  "}, "SITE_NAME must have 1 to 60 characters"),
+        ({"THREADS": "0"}, "THREADS is 0; it must be at least 1"),
     ],
 )
 def test_bad_environment_fails_at_start_with_a_clear_message(env, complaint, tmp_path):
     result = run_settings(DATA_DIR=str(tmp_path), **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and complaint in result.stderr
+
+
+def test_aws_stores_keep_a_connection_for_each_thread_of_a_worker(tmp_path):
+    result = run_settings(DATA_DIR=str(tmp_path), SECRETS_BACKEND="aws", S3_BUCKET="b", THREADS="48")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("'max_connections': 48") == 2  # the table's and the bucket's
 
 
 def test_fresh_checkout_defaults_to_local_stores_under_data_dir(tmp_path):

@@ -50,17 +50,21 @@ def aws_blob_store(aws_env):
     store.close()
 
 
-def make_stores(env: dict, **blob_options):
+def make_stores(env: dict, *, max_connections: int = 32, **blob_options):
     """The aws stores, configured as settings configure them for SECRETS_BACKEND=aws."""
     from sharing.stores.aws import DynamoRecordStore, S3BlobStore
 
     records = DynamoRecordStore(
-        table=env["DYNAMO_TABLE"], region=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"]
+        table=env["DYNAMO_TABLE"],
+        region=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
+        max_connections=max_connections,
     )
     blobs = S3BlobStore(
         bucket=env["S3_BUCKET"],
         region=env["AWS_REGION"],
         endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+        max_connections=max_connections,
         **blob_options,
     )
     return records, blobs

@@ -86,11 +86,23 @@ def _new_client(service: str, **kwargs):
 
 
 class Clients:
-    """One lazily built, reused boto3 client per store."""
+    """
+    One lazily built, reused boto3 client per store, keeping up to
+    ``max_connections`` connections open for the threads that call it at once.
 
-    def __init__(self, service: str, region: str, endpoint_url: str | None):
+    Size it to the threads of a worker: a call that finds every kept connection
+    busy opens one more and closes it afterwards (urllib3 keeps no more than
+    the pool's size), so with botocore's default of 10 a worker of 32 threads
+    would make and drop a connection, with its TLS handshake, on most calls of
+    a busy moment.
+    """
+
+    def __init__(self, service: str, region: str, endpoint_url: str | None, *, max_connections: int):
+        if max_connections < 1:
+            raise ValueError(f"max_connections is {max_connections}; it must be at least 1")
+        config = CLIENT_CONFIG.merge(Config(max_pool_connections=max_connections))
         # Without endpoint_url, boto3 reads AWS_ENDPOINT_URL_DYNAMODB / _S3 itself.
-        self._args = {"region_name": region, "endpoint_url": endpoint_url, "config": CLIENT_CONFIG}
+        self._args = {"region_name": region, "endpoint_url": endpoint_url, "config": config}
         self._service = service
         self._client = None
 

@@ -118,14 +118,24 @@ class DynamoRecordStore(RecordStore):
     atomic ``ADD``. They are added after the state change they count, not in a
     transaction with it: every change touches the same few counter items, and
     transactions on hot items cancel each other under load.
+
+    ``max_connections``: how many of a worker's threads may call at once
+    without opening a connection of their own (settings pass THREADS).
     """
 
-    def __init__(self, *, table: str = "Secrets", region: str = "us-east-1", endpoint_url: str | None = None):
+    def __init__(
+        self,
+        *,
+        table: str = "Secrets",
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        max_connections: int = 32,
+    ):
         super().__init__()
         if not table:
             raise ValueError("the DynamoDB table name is empty; set DYNAMO_TABLE")
         self.table = table
-        self._clients = Clients("dynamodb", region, endpoint_url)
+        self._clients = Clients("dynamodb", region, endpoint_url, max_connections=max_connections)
 
     @property
     def client(self):

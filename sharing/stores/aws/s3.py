@@ -165,6 +165,8 @@ class S3BlobStore(BlobStore):
     One private, server-side encrypted object per blob, under ``prefix`` in
     ``bucket``. The lifecycle rule set up here expires objects after
     ``expire_days`` and drops abandoned multipart uploads after a day.
+    ``max_connections``: how many of a worker's threads may read or write at
+    once without opening a connection of their own (settings pass THREADS).
     """
 
     def __init__(
@@ -177,6 +179,7 @@ class S3BlobStore(BlobStore):
         prefix: str = "",
         part_size: int = 8 * 1024 * 1024,
         endpoint_url: str | None = None,
+        max_connections: int = 32,
     ):
         super().__init__()
         if not bucket:
@@ -191,7 +194,7 @@ class S3BlobStore(BlobStore):
         self.expire_days = expire_days
         self.prefix = prefix
         self.part_size = part_size
-        self._clients = Clients("s3", region, endpoint_url)
+        self._clients = Clients("s3", region, endpoint_url, max_connections=max_connections)
 
     @property
     def client(self):
