@@ -30,9 +30,8 @@ def _whole(name: str, default: int) -> int:
 # glibc gives threads malloc arenas of their own (up to 8 per core) and each
 # arena keeps what it has freed: with upload chunks and response buffers passing
 # through 32 threads, a worker's memory crept up by a quarter over ten minutes
-# of a local soak, and by 4% with two arenas (docs/reliability.md: single runs,
-# and the aws backend still grows). Set here, in the master before it forks,
-# so every worker inherits it.
+# of a local soak, and by 4% with two arenas (docs/reliability.md, "Soak").
+# Set here, in the master before it forks, so every worker inherits it.
 with contextlib.suppress(OSError, AttributeError):
     ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
 

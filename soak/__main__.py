@@ -12,8 +12,8 @@ most 10% from minute 2 to the last minute.
 What is judged is the memory a worker keeps: each minute, the least it held in
 any sample of that minute, summed over the workers. A passphrase derivation
 holds 128 MiB (scrypt at N=2^17) for as long as it runs and gives it back, so
-whether a sample catches one in flight moves a worker by some 40%, and how
-often it does follows the machine's load; a leak lifts the least a worker
+whether a sample catches one in flight moves a worker by about what it keeps,
+and how often it does follows the machine's load; a leak lifts the least a worker
 holds as much as its mean. The per-minute means are reported beside it.
 
     python -m soak                      # both backends, SOAK_MINUTES each
