@@ -19,6 +19,8 @@ import contextlib
 import ctypes
 import os
 
+from secrets_site.gunicorn_worker import CLIENT_TIMEOUT
+
 
 def _whole(name: str, default: int) -> int:
     value = os.environ.get(name, str(default))
@@ -41,7 +43,7 @@ workers = _whole("WORKERS", len(os.sched_getaffinity(0)))  # the cores this proc
 threads = _whole("THREADS", 32)
 timeout = _whole("GUNICORN_TIMEOUT", 30)
 # Seconds a client may go without sending or reading a byte (gunicorn_worker.py).
-os.environ["CLIENT_TIMEOUT"] = str(_whole("CLIENT_TIMEOUT", 60))
+os.environ["CLIENT_TIMEOUT"] = str(_whole("CLIENT_TIMEOUT", CLIENT_TIMEOUT))
 graceful_timeout = 20
 # Secret ids travel in paths: the access log shows them as short keyed hashes.
 logger_class = "secrets_site.gunicorn_logging.RedactingLogger"

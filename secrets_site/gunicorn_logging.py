@@ -8,12 +8,12 @@ is one line, not a traceback.
 
 import errno
 import logging
-import os
 import re
 import sys
 
 from gunicorn.glogging import Logger
 
+from secrets_site.gunicorn_worker import client_timeout
 from sharing.logsafe import RedactIdsFilter, redact_path
 
 _ID_SHAPED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{16}(?![A-Za-z0-9])")
@@ -47,8 +47,7 @@ class RedactingLogger(Logger):
     def exception(self, msg, *args, **kwargs):
         error = sys.exc_info()[1]
         if isinstance(error, OSError) and error.errno in _STALLED:
-            seconds = os.environ.get("CLIENT_TIMEOUT", "60")
-            self.info("Closed a connection whose client made no progress for %ss", seconds)
+            self.info("Closed a connection whose client made no progress for %ss", client_timeout())
             return
         super().exception(msg, *args, **kwargs)
 

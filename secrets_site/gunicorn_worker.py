@@ -34,9 +34,12 @@ from gunicorn.workers.gthread import ThreadWorker
 CLOSED = object()  # handle() closed the connection itself
 
 
+CLIENT_TIMEOUT = 60  # seconds, unless the environment's CLIENT_TIMEOUT says otherwise
+
+
 def client_timeout() -> int:
     """CLIENT_TIMEOUT, checked by gunicorn.conf.py when the master starts."""
-    return int(os.environ.get("CLIENT_TIMEOUT", "60"))
+    return int(os.environ.get("CLIENT_TIMEOUT", CLIENT_TIMEOUT))
 
 
 class ClosingThreadWorker(ThreadWorker):

@@ -143,32 +143,21 @@ class SQLiteHitWindow(HitWindow):
         now = time.time()
         try:
             db = self._connections.get()
-            with self._writers():
-                wait = self._hit(db, key, now, limit, window)
+            with self._writers.transaction(db):
+                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+                count, oldest = db.execute(
+                    "SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)
+                ).fetchone()
+                if count >= limit:
+                    return max(0.0, oldest + window - now)
+                db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
+                if random.randrange(self.PRUNE_ONE_IN) == 0:
+                    db.execute("DELETE FROM hits WHERE until <= ?", (now,))
+                return None
         except (sqlite3.Error, TimeoutError) as e:
             raise StorageUnavailable(
                 gettext_noop("The rate limiter is unavailable; please try again shortly.")
             ) from e
-        return wait
-
-    def _hit(self, db: sqlite3.Connection, key: str, now: float, limit: int, window: float) -> float | None:
-        """``hit`` as one transaction, in this writer's turn."""
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
-            count, oldest = db.execute("SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)).fetchone()
-            if count < limit:
-                db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
-                if random.randrange(self.PRUNE_ONE_IN) == 0:
-                    db.execute("DELETE FROM hits WHERE until <= ?", (now,))
-                wait = None
-            else:
-                wait = max(0.0, oldest + window - now)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return wait
 
     def close(self) -> None:
         self._connections.close()

@@ -104,3 +104,15 @@ class WriteQueue:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+
+    @contextlib.contextmanager
+    def transaction(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction on ``db`` in this writer's turn; rolled back on any error."""
+        with self():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")

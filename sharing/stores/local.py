@@ -156,14 +156,8 @@ class SQLiteRecordStore(RecordStore):
             db = self._connections.get()
             # Set every time (microseconds), so a step's statements never depend on the one before.
             db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            with self._writers():
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
+            with self._writers.transaction(db):
+                yield db
         except sqlite3.IntegrityError:
             raise
         except (sqlite3.Error, OSError) as e:  # OSError: the folder is unusable, or a writer timed out
