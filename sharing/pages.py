@@ -1,7 +1,36 @@
-"""The web UI's pages: static templates plus the limits in force. Never changes state."""
+"""
+The web UI's pages: static templates plus the limits in force. Never changes state.
+
+A page is the same for every visitor but for the active language, the limits
+and names in force (settings, fixed for a process), the script prefix the site
+is served under, and one or two strings from the request: its path (the
+language switcher comes back to it), a secret id, a receipt token. Rendering a
+page's thirty-odd translated strings, its choice loops and includes cost five
+times what the rest of the request does, so each page is rendered once for
+each language and fixed choice, with a marker wherever a request's own string
+goes (``Prerendered``); a request fills in its strings, escaped exactly as the
+template's autoescaping escapes them.
+
+A rendering is made for a blank request that holds markers only, never for a
+visitor's request, so no page can carry anything from another request.
+Renderings are keyed on what they depend on and forgotten when a setting
+changes (``override_settings``) or the development server sees a file change
+(a template, a catalogue).
+"""
+
+import functools
+import re
+import secrets
 
 from django.conf import settings
-from django.shortcuts import render
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+from django.utils import translation
+from django.utils.autoreload import file_changed
+from django.utils.html import conditional_escape
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
@@ -46,9 +75,90 @@ def site(request) -> dict:
     return {"site_name": settings.SITE_NAME, "languages": settings.LANGUAGES}
 
 
+# Drawn afresh by each process, so no template, setting or catalogue holds it
+# by chance. Autoescaping leaves it as it is (no &, <, >, " or ').
+_MARKER_TOKEN = secrets.token_hex(8)
+_MARKER = re.compile(rf"\x00{_MARKER_TOKEN}:(\w+)\x00")
+
+
+def _marker(name: str) -> str:
+    return f"\x00{_MARKER_TOKEN}:{name}\x00"
+
+
+class Prerendered:
+    """A rendered page with a slot wherever a request's own string goes."""
+
+    def __init__(self, html: str):
+        pieces = _MARKER.split(html)
+        self.texts = pieces[0::2]
+        self.slots = pieces[1::2]
+        if any(_MARKER_TOKEN in text for text in self.texts):
+            # A marker the template changed (a filter) can be filled in no
+            # way that matches what rendering the real string would give.
+            raise ImproperlyConfigured("A page template may show a request's string only as {{ name }}.")
+
+    def fill(self, strings: dict[str, str]) -> str:
+        """The page for these strings, each escaped as ``{{ value }}`` escapes it."""
+        out = [self.texts[0]]
+        for name, text in zip(self.slots, self.texts[1:], strict=True):
+            out += (conditional_escape(strings[name]), text)
+        return "".join(out)
+
+
+# The slot of the request's path, which the template reads as request.path.
+_PATH = "request_path"
+
+# Renderings made before a setting changed are never served after it, even one
+# that a thread was still making when the change came.
+_generation = 0
+
+
+@functools.lru_cache(maxsize=256)
+def _prerendered(
+    generation: int, template_name: str, language: str | None, script_prefix: str, fixed: tuple, slots: tuple
+) -> Prerendered:
+    # The script prefix is not passed on: it is the one in force for this
+    # thread, which {% url %} and {% static %} read, and part of the key.
+    blank = HttpRequest()
+    blank.path = _marker(_PATH)
+    context = {"limits": page_limits(), **dict(fixed), **{name: _marker(name) for name in slots}}
+    with translation.override(language):
+        return Prerendered(render_to_string(template_name, context, request=blank))
+
+
+def forget_renderings(**kwargs) -> None:
+    global _generation
+    _generation += 1
+    _prerendered.cache_clear()
+
+
+setting_changed.connect(forget_renderings)
+file_changed.connect(forget_renderings)
+
+
+def render_page(request, template_name: str, *, fixed: dict | None = None, strings: dict | None = None):
+    """What ``render(request, template_name, {**fixed, **strings})`` answers, made from a kept rendering.
+
+    ``fixed``: context that holds for every request (hashable values, part of
+    the key). ``strings``: the request's own strings, filled into the
+    rendering, and so is the request's path (``request.path``). A template
+    may only show them as they are (``{{ name }}``), never test or filter them.
+    """
+    strings = strings or {}
+    page = _prerendered(
+        _generation,
+        template_name,
+        translation.get_language(),
+        get_script_prefix(),
+        tuple(sorted((fixed or {}).items())),
+        tuple(sorted(strings)),
+    )
+    return HttpResponse(page.fill({**strings, _PATH: request.path}))
+
+
 @require_safe
 def create_page(request):
-    return render(request, "index.html", {"limits": page_limits()})
+    return render_page(request, "index.html")
 
 
 @require_safe
@@ -57,15 +167,16 @@ def reveal_page(request, secret_id: str, *, end_to_end: bool = False):
     # An end-to-end secret's page (/e/ID) derives the keys and decrypts in the
     # browser; its passphrase, even one carried in the link's #fragment, never
     # leaves the page.
-    context = {"limits": page_limits(), "secret_id": secret_id, "end_to_end": end_to_end}
-    return render(request, "secret.html", context)
+    return render_page(
+        request, "secret.html", fixed={"end_to_end": end_to_end}, strings={"secret_id": secret_id}
+    )
 
 
 @require_safe
 def receipt_page(request, receipt: str):
     # The page only carries the token it was opened with; its script asks the
     # API, so the page shows nothing the JSON does not, and loading it changes nothing.
-    return render(request, "receipt.html", {"limits": page_limits(), "receipt": receipt})
+    return render_page(request, "receipt.html", strings={"receipt": receipt})
 
 
 @csrf_exempt
