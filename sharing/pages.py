@@ -11,9 +11,12 @@ each language and fixed choice, with a marker wherever a request's own string
 goes (``Prerendered``); a request fills in its strings, escaped exactly as the
 template's autoescaping escapes them.
 
-A rendering is made for a blank request that holds markers only, never for a
-visitor's request, so no page can carry anything from another request.
-Renderings are keyed on what they depend on and forgotten when a setting
+The script's catalogue of messages depends on the language alone: it is made
+and compressed once for each.
+
+What is kept (``keep``) is made for a blank request that holds markers only,
+never for a visitor's request, so no page can carry anything from another
+request. It is keyed on what it depends on and forgotten when a setting
 changes (``override_settings``) or the development server sees a file change
 (a template, a catalogue).
 """
@@ -21,19 +24,22 @@ changes (``override_settings``) or the development server sees a file change
 import functools
 import re
 import secrets
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.autoreload import file_changed
+from django.utils.cache import patch_vary_headers
 from django.utils.html import conditional_escape
+from django.utils.text import compress_string
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import JavaScriptCatalog, set_language
 
@@ -108,32 +114,40 @@ class Prerendered:
 # The slot of the request's path, which the template reads as request.path.
 _PATH = "request_path"
 
-# Renderings made before a setting changed are never served after it, even one
-# that a thread was still making when the change came.
+# What was made before a setting changed is never served after it, even what
+# a thread was still making when the change came.
 _generation = 0
 
 
 @functools.lru_cache(maxsize=256)
-def _prerendered(
-    generation: int, template_name: str, language: str | None, script_prefix: str, fixed: tuple, slots: tuple
-) -> Prerendered:
+def _kept(generation: int, language: str | None, script_prefix: str, make, *args):
     # The script prefix is not passed on: it is the one in force for this
     # thread, which {% url %} and {% static %} read, and part of the key.
+    with translation.override(language):
+        return make(*args)
+
+
+def keep(make, *args):
+    """``make(*args)`` in the active language, made once for it, the script prefix and the settings."""
+    return _kept(_generation, translation.get_language(), get_script_prefix(), make, *args)
+
+
+def forget_kept(**kwargs) -> None:
+    global _generation
+    _generation += 1
+    _kept.cache_clear()
+
+
+setting_changed.connect(forget_kept)
+file_changed.connect(forget_kept)
+
+
+def _prerender(template_name: str, fixed: tuple, slots: tuple) -> Prerendered:
+    # For a blank request: the visitor's own never reaches what is kept.
     blank = HttpRequest()
     blank.path = _marker(_PATH)
     context = {"limits": page_limits(), **dict(fixed), **{name: _marker(name) for name in slots}}
-    with translation.override(language):
-        return Prerendered(render_to_string(template_name, context, request=blank))
-
-
-def forget_renderings(**kwargs) -> None:
-    global _generation
-    _generation += 1
-    _prerendered.cache_clear()
-
-
-setting_changed.connect(forget_renderings)
-file_changed.connect(forget_renderings)
+    return Prerendered(render_to_string(template_name, context, request=blank))
 
 
 def render_page(request, template_name: str, *, fixed: dict | None = None, strings: dict | None = None):
@@ -145,14 +159,7 @@ def render_page(request, template_name: str, *, fixed: dict | None = None, strin
     may only show them as they are (``{{ name }}``), never test or filter them.
     """
     strings = strings or {}
-    page = _prerendered(
-        _generation,
-        template_name,
-        translation.get_language(),
-        get_script_prefix(),
-        tuple(sorted((fixed or {}).items())),
-        tuple(sorted(strings)),
-    )
+    page = keep(_prerender, template_name, tuple(sorted((fixed or {}).items())), tuple(sorted(strings)))
     return HttpResponse(page.fill({**strings, _PATH: request.path}))
 
 
@@ -192,9 +199,45 @@ def switch_language(request):
     return set_language(request)
 
 
+class ScriptCatalog(JavaScriptCatalog):
+    """Django's catalogue of the script's messages, made and compressed once a language.
+
+    What it holds depends on the language and the settings alone, never on
+    the request, and making it (reading the catalogues and the template,
+    compressing) costs more than serving a page; every page in a language but
+    English loads it. Compressed without gzip_page's random padding, which
+    guards secrets against compression side channels: a catalogue holds none.
+    """
+
+    def get(self, request, *args, **kwargs):
+        script = keep(_catalog_script, self.domain, tuple(self.packages or ()), tuple(sorted(kwargs.items())))
+        packed = script.gzipped is not None and re_accepts_gzip.search(
+            request.headers.get("Accept-Encoding", "")
+        )
+        response = HttpResponse(
+            script.gzipped if packed else script.content, content_type=script.content_type
+        )
+        if packed:
+            response.headers["Content-Encoding"] = "gzip"
+        if script.gzipped is not None:
+            patch_vary_headers(response, ("Accept-Encoding",))
+        return response
+
+
+class CatalogScript(NamedTuple):
+    content: bytes
+    gzipped: bytes | None  # None when compressing would not make it shorter
+    content_type: str
+
+
+def _catalog_script(domain: str, packages: tuple, kwargs: tuple) -> CatalogScript:
+    response = JavaScriptCatalog(domain=domain, packages=list(packages)).get(HttpRequest(), **dict(kwargs))
+    gzipped = compress_string(response.content)
+    shorter = len(gzipped) < len(response.content)
+    return CatalogScript(response.content, gzipped if shorter else None, response["Content-Type"])
+
+
 # The script's messages in the active language: the "djangojs" catalogues in
 # LOCALE_PATHS. Naming a package keeps out every other app's script messages
 # (the admin's), which would otherwise come along.
-# Compressed: Arabic travels as \u escapes, and a catalogue holds no secret
-# that compression could help reveal.
-script_catalog = gzip_page(JavaScriptCatalog.as_view(packages=["sharing"]))
+script_catalog = ScriptCatalog.as_view(packages=["sharing"])

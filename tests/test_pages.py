@@ -7,6 +7,7 @@ show at once, and no page carries anything from another request.
 
 import concurrent.futures
 import functools
+import gzip
 import io
 import re
 from urllib.parse import quote
@@ -92,7 +93,7 @@ def test_a_string_shaped_like_a_slot_stays_itself(api):
 
 
 def test_a_page_is_rendered_once_a_language_and_then_only_filled_in(api, renders):
-    pages.forget_renderings()
+    pages.forget_kept()
     for secret_id in ("HrVfOn1aoqKHeRKi", "AAAAAAAAAAAAAAAA", "zzzzzzzzzzzzzzzz"):
         html = served(api, f"/secret/{secret_id}").content.decode()
         assert f'data-secret-id="{secret_id}"' in html
@@ -134,7 +135,7 @@ def test_limits_and_names_changed_in_force_show_at_once(api, settings):
 def test_a_changed_file_is_rendered_again(api, renders):
     # Under the development server's autoreloader, an edited template or
     # catalogue shows without a restart, as with Django's own template cache.
-    pages.forget_renderings()
+    pages.forget_kept()
     served(api, "/")
     served(api, "/")
     assert renders == ["index.html"]
@@ -183,7 +184,7 @@ def test_threads_answering_at_once_each_send_only_their_own_page():
         path = f"/{'e' if n % 2 else 'secret'}/id{n:06d}"
         return n, wsgi_get(path, HTTP_ACCEPT_LANGUAGE=LANGUAGES[n % len(LANGUAGES)])
 
-    pages.forget_renderings()
+    pages.forget_kept()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         answered = list(pool.map(page, range(400)))
     for n, html in answered:
@@ -195,3 +196,27 @@ def test_threads_answering_at_once_each_send_only_their_own_page():
 def test_a_template_that_filters_a_request_string_is_refused():
     with pytest.raises(ImproperlyConfigured):
         pages.Prerendered(f'<main data-id="{escapejs(pages._marker("secret_id"))}">')
+
+
+def test_the_script_catalogue_is_made_once_a_language_and_sent_as_asked(api, monkeypatch):
+    made = []
+
+    def counted(*args):
+        made.append(translation.get_language())
+        return original(*args)
+
+    original = pages._catalog_script
+    monkeypatch.setattr(pages, "_catalog_script", counted)
+    pages.forget_kept()
+    plain = api.get("/i18n/catalog.js", HTTP_ACCEPT_LANGUAGE="ar", HTTP_ACCEPT_ENCODING="identity")
+    packed = api.get("/i18n/catalog.js", HTTP_ACCEPT_LANGUAGE="ar", HTTP_ACCEPT_ENCODING="br, gzip;q=0.5")
+    german = api.get("/i18n/catalog.js", HTTP_ACCEPT_LANGUAGE="de")
+    assert made == ["ar", "de"]
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) // 4
+    assert '"Copied": "Kopiert"' in german.content.decode()
+    for answer in (plain, packed, german):
+        assert answer["Vary"] == "Accept-Encoding, Accept-Language"
+        assert answer["Content-Type"] == 'text/javascript; charset="utf-8"'
+        assert answer["Cache-Control"] == "no-store, private, max-age=0"
