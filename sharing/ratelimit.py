@@ -118,7 +118,9 @@ class SQLiteHitWindow(HitWindow):
         self.path = Path(path)
         self.timeout = timeout
         self._connections = ConnectionPerThread(self._open)
-        self._writers = WriteQueue(self.path.with_name(self.path.name + ".writers"), timeout)
+        self._writers = WriteQueue(
+            self.path.with_name(self.path.name + ".writers"), timeout, self._connections.get
+        )
 
     def _open(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
@@ -135,26 +137,25 @@ class SQLiteHitWindow(HitWindow):
             db.executescript(_SQLITE_SCHEMA)
         finally:
             os.close(fd)  # releases the lock
-        # A hit lost to a power cut only lets one more request through.
-        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     def hit(self, key: str, *, limit: int, window: float) -> float | None:
         now = time.time()
+
+        def count(db: sqlite3.Connection) -> float | None:
+            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+            count, oldest = db.execute("SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)).fetchone()
+            if count >= limit:
+                return max(0.0, oldest + window - now)
+            db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
+            if random.randrange(self.PRUNE_ONE_IN) == 0:
+                db.execute("DELETE FROM hits WHERE until <= ?", (now,))
+            return None
+
         try:
-            db = self._connections.get()
-            with self._writers.transaction(db):
-                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
-                count, oldest = db.execute(
-                    "SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)
-                ).fetchone()
-                if count >= limit:
-                    return max(0.0, oldest + window - now)
-                db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
-                if random.randrange(self.PRUNE_ONE_IN) == 0:
-                    db.execute("DELETE FROM hits WHERE until <= ?", (now,))
-                return None
-        except (sqlite3.Error, TimeoutError) as e:
+            # A hit lost to a power cut only lets one more request through.
+            return self._writers.run(count, durable=False)
+        except (sqlite3.Error, OSError) as e:
             raise StorageUnavailable(
                 gettext_noop("The rate limiter is unavailable; please try again shortly.")
             ) from e

@@ -13,6 +13,9 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class ConnectionPerThread:
@@ -57,6 +60,9 @@ class WriteQueue:
 
     Waiting is bounded: past ``timeout`` seconds it raises ``TimeoutError``,
     which the stores report as unavailable, as SQLite's own timeout would be.
+
+    ``run`` is how the stores write: a transaction in this queue's turn,
+    committed together with the writes other threads queued meanwhile.
     """
 
     # A transaction holds the lock for a fraction of a millisecond (a durable
@@ -65,9 +71,15 @@ class WriteQueue:
     # 0.2-0.4 ms at 0.2 ms. A try costs a few microseconds.
     POLL_FIRST, POLL_MOST = 0.0001, 0.0002
 
-    def __init__(self, lock_path: str | os.PathLike, timeout: float):
+    def __init__(
+        self,
+        lock_path: str | os.PathLike,
+        timeout: float,
+        connect: Callable[[], sqlite3.Connection] | None = None,
+    ):
         self.lock_path = os.fspath(lock_path)
         self.timeout = timeout
+        self._connect = connect  # this thread's connection to the database, for run()
         self._fd, self._pid = -1, 0
         self._fresh_lock()
         # A child forked while a thread here held the lock would inherit it held.
@@ -76,6 +88,7 @@ class WriteQueue:
 
     def _fresh_lock(self) -> None:
         self._threads = threading.Lock()
+        self._pending, self._pending_lock = [], threading.Lock()  # a parent's queue is not the child's
 
     def _process_fd(self) -> int:
         # Called holding self._threads. Per process: a descriptor shared with a
@@ -109,14 +122,87 @@ class WriteQueue:
         finally:
             self._threads.release()
 
-    @contextlib.contextmanager
-    def transaction(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` transaction on ``db`` in this writer's turn; rolled back on any error."""
-        with self():
+    def run(self, work: Callable[[sqlite3.Connection], T], *, durable: bool) -> T:
+        """
+        ``work(db)`` inside a ``BEGIN IMMEDIATE`` transaction, in this
+        writer's turn; returns what it returns, or raises what it raises.
+
+        Group commit: the writer whose turn comes runs every piece of work
+        its process's threads have queued meanwhile, each inside a savepoint,
+        and commits them together. One commit (one fsync when any piece is
+        ``durable``) then serves them all, where each used to pay for its
+        own and wait for the others' in turn. A piece that raises is rolled
+        back to its savepoint alone; a commit that fails fails every piece
+        in it, and none of them is written.
+        """
+        self._connect()  # this thread's, opened before the turn: it makes the folder and the schema
+        job = _Work(work, durable)
+        with self._pending_lock:
+            self._pending.append(job)
+        try:
+            with self():
+                if not job.finished.is_set():
+                    self._run_pending(job)
+        except TimeoutError:
+            with self._pending_lock:
+                if job in self._pending:  # never begun: withdrawn, unwritten
+                    self._pending.remove(job)
+                    raise
+            # Begun by the writer whose turn it is: its outcome is coming.
+        job.finished.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run_pending(self, mine: _Work) -> None:
+        # Called in this writer's turn, by the writer of ``mine``.
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        # Never raises: each piece's outcome, failure included, goes back to its writer.
+        try:
+            db = self._connect()
+            db.execute(f"PRAGMA synchronous={'FULL' if any(j.durable for j in batch) else 'NORMAL'}")
             db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
+                if len(batch) == 1:  # alone, as most writes are: no savepoint needed
+                    try:
+                        mine.result = mine.work(db)
+                    except Exception as e:
+                        mine.error = e
+                    db.execute("COMMIT" if mine.error is None else "ROLLBACK")
+                else:
+                    for job in batch:
+                        db.execute("SAVEPOINT work")
+                        try:
+                            job.result = job.work(db)
+                        except Exception as e:
+                            db.execute("ROLLBACK TO work")
+                            job.error = e
+                        db.execute("RELEASE work")
+                    db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+        except BaseException as e:  # every piece fails: this writer's with e, the others' with their own
+            for job in batch:
+                job.result = None
+                if job is mine:
+                    job.error = e
+                else:  # raised in another thread: an exception of its own, so tracebacks never mix
+                    job.error = sqlite3.OperationalError("the transaction this write was part of failed")
+                    job.error.__cause__ = e
+        finally:
+            for job in batch:
+                job.finished.set()
+
+
+class _Work:
+    """A piece of work queued for a write transaction, and its outcome once ``finished`` is set."""
+
+    __slots__ = ("durable", "error", "finished", "result", "work")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], object], durable: bool):
+        self.work, self.durable = work, durable
+        self.result, self.error = None, None
+        self.finished = threading.Event()

@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from sharing.errors import StorageUnavailable
 from sharing.privatefiles import private_dir, private_file
@@ -39,6 +39,8 @@ from sharing.stores.base import (
     counter_span,
     usage_from_counters,
 )
+
+T = TypeVar("T")
 
 # The schema's version is kept in the database (PRAGMA user_version), so a
 # database made by an older release is upgraded in place, once, by the first
@@ -104,7 +106,9 @@ class SQLiteRecordStore(RecordStore):
         self.path = Path(path)
         self.timeout = timeout
         self._connections = ConnectionPerThread(self._open)
-        self._writers = WriteQueue(self.path.with_name(self.path.name + ".writers"), timeout)
+        self._writers = WriteQueue(
+            self.path.with_name(self.path.name + ".writers"), timeout, self._connections.get
+        )
 
     def _open(self) -> sqlite3.Connection:
         # SQLite gives its -wal and -shm files the database file's mode.
@@ -143,21 +147,18 @@ class SQLiteRecordStore(RecordStore):
             raise
         db.execute("COMMIT")
 
-    @contextlib.contextmanager
-    def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+    def _write(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
         """
-        One ``BEGIN IMMEDIATE`` transaction. A durable one (synchronous=FULL)
-        is on disk when it commits: a view, once claimed, stays claimed after
-        a power cut. One that is not (NORMAL) survives any crash of the
-        process but may be lost with the power; it costs no fsync (about 7 ms
-        on a common disk), and the next durable commit syncs it too.
+        ``work(db)`` in one ``BEGIN IMMEDIATE`` transaction, committed with
+        the work other threads queued meanwhile (``WriteQueue.run``). A
+        durable one (synchronous=FULL) is on disk when it returns: a view,
+        once claimed, stays claimed after a power cut. One that is not
+        (NORMAL) survives any crash of the process but may be lost with the
+        power; it costs no fsync (about 7 ms on a common disk), and the next
+        durable commit syncs it too.
         """
         try:
-            db = self._connections.get()
-            # Set every time (microseconds), so a step's statements never depend on the one before.
-            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            with self._writers.transaction(db):
-                yield db
+            return self._writers.run(work, durable=durable)
         except sqlite3.IntegrityError:
             raise
         except (sqlite3.Error, OSError) as e:  # OSError: the folder is unusable, or a writer timed out
@@ -183,13 +184,14 @@ class SQLiteRecordStore(RecordStore):
 
     def put(self, record: SecretRecord, *, tally: Tally | None = None) -> None:
         values = tuple(getattr(record, field) for field in _FIELDS)
+
+        def insert(db: sqlite3.Connection) -> None:
+            db.execute(f"INSERT INTO secrets ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})", values)
+            if tally is not None:
+                self._count(db, tally.counts(), tally.now)
+
         try:
-            with self._transaction() as db:
-                db.execute(
-                    f"INSERT INTO secrets ({_COLUMNS}) VALUES ({', '.join('?' * len(_FIELDS))})", values
-                )
-                if tally is not None:
-                    self._count(db, tally.counts(), tally.now)
+            self._write(insert)
         except sqlite3.IntegrityError:
             raise RecordExists(record.secret_id) from None
 
@@ -204,7 +206,7 @@ class SQLiteRecordStore(RecordStore):
         # (by zero on a miss), so every reservation commits alike. It need not
         # outlive a power cut (an attempt left uncounted then is harmless), so
         # it costs no fsync, hit or miss.
-        with self._transaction(durable=False) as db:
+        def reserve(db: sqlite3.Connection) -> tuple | None:
             row = db.execute(
                 "UPDATE secrets SET failed_attempts = failed_attempts + 1"
                 f" WHERE {_LIVE} AND failed_attempts < ? RETURNING {_COLUMNS}",
@@ -212,10 +214,13 @@ class SQLiteRecordStore(RecordStore):
             ).fetchone()
             if tally is not None:
                 self._count(db, tally.counts() if row else tally.unchanged(), tally.now)
+            return row
+
+        row = self._write(reserve, durable=False)
         return SecretRecord(*row) if row else None
 
     def claim_view(self, secret_id: str, *, now: float, tally: Tally | None = None) -> int | None:
-        with self._transaction() as db:
+        def claim(db: sqlite3.Connection) -> int | None:
             row = db.execute(
                 "UPDATE secrets SET views_left = views_left - 1, failed_attempts = failed_attempts - 1,"
                 " views_taken = views_taken + 1, last_viewed_at = ?"
@@ -231,8 +236,10 @@ class SQLiteRecordStore(RecordStore):
                 self._count(db, tally.counts(last=last), tally.now)
             return row[0]
 
+        return self._write(claim)
+
     def release_attempt(self, secret_id: str, *, tally: Tally | None = None) -> None:
-        with self._transaction() as db:
+        def release(db: sqlite3.Connection) -> None:
             released = db.execute(
                 "UPDATE secrets SET failed_attempts = failed_attempts - 1"
                 " WHERE secret_id = ? AND failed_attempts >= 1",
@@ -241,18 +248,23 @@ class SQLiteRecordStore(RecordStore):
             if released and tally is not None:
                 self._count(db, tally.counts(), tally.now)
 
+        self._write(release)
+
     def _end_where(
         self, condition: str, params: tuple, ended: str, tally: Tally | None
     ) -> SecretRecord | None:
         """Turn the record matching ``condition`` into a tombstone; return it as it was."""
-        with self._transaction() as db:
+
+        def end(db: sqlite3.Connection) -> tuple | None:
             row = db.execute(f"SELECT {_COLUMNS} FROM secrets WHERE {condition}", params).fetchone()
-            if row is None:
-                return None
-            db.execute(f"UPDATE secrets SET {_BURY} WHERE secret_id = ?", (ended, row[0]))
-            if tally is not None:
-                self._count(db, tally.counts(), tally.now)
-        return SecretRecord(*row)
+            if row is not None:
+                db.execute(f"UPDATE secrets SET {_BURY} WHERE secret_id = ?", (ended, row[0]))
+                if tally is not None:
+                    self._count(db, tally.counts(), tally.now)
+            return row
+
+        row = self._write(end)
+        return SecretRecord(*row) if row else None
 
     def destroy(self, secret_id: str, *, limit: int, tally: Tally | None = None) -> SecretRecord | None:
         condition = "secret_id = ? AND failed_attempts >= ? AND ended = ''"
@@ -270,16 +282,17 @@ class SQLiteRecordStore(RecordStore):
         return SecretRecord(*rows[0]) if rows else None
 
     def sweep_expired(self, *, now: float, tally: Tally | None = None) -> list[SecretRecord]:
-        with self._transaction() as db:
+        def sweep(db: sqlite3.Connection) -> list[SecretRecord]:
             rows = db.execute(f"DELETE FROM secrets WHERE expires_at <= ? RETURNING {_COLUMNS}", (now,))
             swept = [SecretRecord(*row) for row in rows.fetchall()]
             self._count(db, self.swept_counts(swept, tally), now)
             return swept
 
+        return self._write(sweep)
+
     def add_counts(self, changes: Mapping[str, int], *, now: float) -> None:
         checked = Tally(now, changes)  # a bad name is the caller's error, not the storage's
-        with self._transaction() as db:
-            self._count(db, checked.changes, now)
+        self._write(lambda db: self._count(db, checked.changes, now))
 
     def read_counts(self, *, now: float, days: int = 30) -> Usage:
         first = counter_span(now, days)[0].isoformat()
