@@ -156,7 +156,8 @@ def render_page(request, template_name: str, *, fixed: dict | None = None, strin
     ``fixed``: context that holds for every request (hashable values, part of
     the key). ``strings``: the request's own strings, filled into the
     rendering, and so is the request's path (``request.path``). A template
-    may only show them as they are (``{{ name }}``), never test or filter them.
+    may only show them as they are (``{{ name }}``), never test or filter them,
+    and may read nothing else of the request: it is rendered for a blank one.
     """
     strings = strings or {}
     page = keep(_prerender, template_name, tuple(sorted((fixed or {}).items())), tuple(sorted(strings)))
