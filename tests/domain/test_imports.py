@@ -39,7 +39,7 @@ def test_the_store_contract_and_local_backend_load_no_framework():
 
 @pytest.mark.parametrize(
     ("module", "expected"),
-    [("sharing.stores.handler", "django"), ("sharing.stores.aws", "boto3")],
+    [("sharing.stores.handler", "django"), ("sharing.stores.aws", "botocore")],
 )
 def test_the_check_sees_a_framework_when_one_is_loaded(module, expected):
     assert expected in loaded_frameworks(module)
