@@ -133,10 +133,10 @@ def test_requests_and_capacity_of_each_operation(meter, post_json, api):
         if not name.startswith("file"):
             assert cost["s3"] == 0, name
         assert 1 <= cost["dynamodb"] <= 8, (name, cost)
-    # A file goes up in parts of 8 MiB and comes down as one streamed GET, whatever its size.
+    # A file goes up in parts of 5 MiB and comes down as one streamed GET, whatever its size.
     assert costs["file create 1 MiB"]["by_call"].get("PutObject") == 1
     parts = costs["file create 100 MiB"]["by_call"]
-    assert parts.get("UploadPart") == -(-(100 * MIB + 64 * 1024) // (8 * MIB))  # ciphertext is a bit larger
+    assert parts.get("UploadPart") == -(-(100 * MIB + 64 * 1024) // (5 * MIB))  # ciphertext is a bit larger
     assert parts.get("CreateMultipartUpload") == parts.get("CompleteMultipartUpload") == 1
     for size in (1, 100):
         assert costs[f"file reveal {size} MiB"]["by_call"].get("GetObject") == 1

@@ -19,7 +19,9 @@ from sharing.stores.base import BlobExists, BlobNotFound, BlobStore, BlobWriter
 
 log = logging.getLogger(__name__)
 
-# S3 wants every part but the last to be at least 5 MiB.
+# S3 wants every part but the last to be at least 5 MiB, and at most 10,000
+# parts: 5 MiB parts carry up to 48.8 GiB. The default, as each upload holds
+# one part in memory.
 MIN_PART_SIZE = 5 * 1024 * 1024
 
 
@@ -62,15 +64,19 @@ def _refused_if_exists(key: str):
 
 class S3BlobWriter(BlobWriter):
     """
-    Buffers at most one part in memory. A blob smaller than a part is one
-    PutObject at commit; a larger one becomes a multipart upload, which S3 keeps
-    invisible until it is completed.
+    Holds at most one part in memory, in one buffer that is filled, sent as it
+    is and filled again: botocore reads a bytearray body in place (its checksum,
+    its signature, the socket), so no part is ever copied whole. A blob smaller
+    than a part is one PutObject at commit; a larger one becomes a multipart
+    upload, which S3 keeps invisible until it is completed.
     """
 
     def __init__(self, store: S3BlobStore, key: str):
         self._store = store
         self._key = key
-        self._buffer = bytearray()
+        # Grows with the first part, then keeps its size: a small blob holds no more than itself.
+        self._part = bytearray()
+        self._filled = 0  # bytes of ``_part`` that belong to the part being filled
         self._upload_id: str | None = None
         self._parts: list[dict] = []
         self._size = 0
@@ -79,14 +85,23 @@ class S3BlobWriter(BlobWriter):
     def write(self, data: bytes) -> None:
         if self._done:
             raise ValueError("write to a finished blob")
-        self._buffer += data
-        self._size += len(data)
+        view = memoryview(data).cast("B")
+        self._size += view.nbytes
         part_size = self._store.part_size
-        while len(self._buffer) >= part_size:
-            self._send_part(bytes(self._buffer[:part_size]))
-            del self._buffer[:part_size]
+        while view:
+            piece = view[: part_size - self._filled]
+            end = self._filled + len(piece)
+            self._part[self._filled : end] = piece  # in place once the buffer is a whole part
+            self._filled, view = end, view[len(piece) :]
+            if self._filled == part_size:
+                self._send_part()
 
-    def _send_part(self, data: bytes) -> None:
+    def _body(self) -> bytearray:
+        """The part being filled, as a body: the buffer itself, cut to what was written."""
+        del self._part[self._filled :]
+        return self._part
+
+    def _send_part(self) -> None:
         store = self._store
         with self._aborting_on_error("upload a blob part"):
             if self._upload_id is None:
@@ -95,9 +110,14 @@ class S3BlobWriter(BlobWriter):
                 )["UploadId"]
             number = len(self._parts) + 1
             etag = store.client.upload_part(
-                Bucket=store.bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+                Bucket=store.bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=self._body(),
             )["ETag"]
             self._parts.append({"PartNumber": number, "ETag": etag})
+        self._filled = 0
 
     def commit(self) -> int:
         if self._done:
@@ -112,13 +132,13 @@ class S3BlobWriter(BlobWriter):
                     store.client.put_object(
                         Bucket=store.bucket,
                         Key=self._key,
-                        Body=bytes(self._buffer),
+                        Body=self._body(),
                         IfNoneMatch="*",
                         **store.sse_args,
                     )
                 else:
-                    if self._buffer:
-                        self._send_part(bytes(self._buffer))
+                    if self._filled:
+                        self._send_part()
                     store.client.complete_multipart_upload(
                         Bucket=store.bucket,
                         Key=self._key,
@@ -129,7 +149,7 @@ class S3BlobWriter(BlobWriter):
         except BlobExists:
             self.abort()
             raise
-        self._buffer = bytearray()
+        self._part, self._filled = bytearray(), 0
         self._done = True
         return self._size
 
@@ -137,7 +157,7 @@ class S3BlobWriter(BlobWriter):
         if self._done:
             return
         self._done = True
-        self._buffer = bytearray()
+        self._part, self._filled = bytearray(), 0
         if self._upload_id is None:
             return  # nothing was sent
         upload_id, self._upload_id = self._upload_id, None
@@ -177,7 +197,7 @@ class S3BlobStore(BlobStore):
         sse: str = "AES256",
         expire_days: int = 6,
         prefix: str = "",
-        part_size: int = 8 * 1024 * 1024,
+        part_size: int = MIN_PART_SIZE,
         endpoint_url: str | None = None,
         max_connections: int = 32,
     ):
