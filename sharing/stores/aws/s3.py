@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import mmap
 from collections.abc import Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -62,20 +63,76 @@ def _refused_if_exists(key: str):
         raise
 
 
+class _PartBody(io.RawIOBase):
+    """
+    A part as a request body, read from the writer's buffer in place.
+
+    botocore reads a file-like body in pieces (its checksum, its signature,
+    the socket) and seeks back between them and for a retry. A bytes-like body
+    would be copied whole over HTTPS, where botocore wraps it in a BytesIO to
+    append the checksum as a trailer.
+    """
+
+    def __init__(self, view: memoryview):
+        super().__init__()
+        self._view = view
+        self._at = 0
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._at + size
+        piece = bytes(self._view[self._at : end])  # one copy of one piece, not two (RawIOBase.read)
+        self._at += len(piece)
+        return piece
+
+    def readinto(self, buffer) -> int:
+        piece = self._view[self._at : self._at + len(buffer)]
+        buffer[: len(piece)] = piece
+        self._at += len(piece)
+        return len(piece)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._view)}[whence]
+        self._at = min(max(0, start + offset), len(self._view))
+        return self._at
+
+    def tell(self) -> int:
+        return self._at
+
+    def close(self) -> None:
+        # botocore may keep the request (and this body) past the call; the
+        # writer's buffer can be unmapped only once no view of it is left.
+        self._view.release()
+        super().close()
+
+
 class S3BlobWriter(BlobWriter):
     """
-    Holds at most one part in memory, in one buffer that is filled, sent as it
-    is and filled again: botocore reads a bytearray body in place (its checksum,
-    its signature, the socket), so no part is ever copied whole. A blob smaller
-    than a part is one PutObject at commit; a larger one becomes a multipart
-    upload, which S3 keeps invisible until it is completed.
+    Holds at most one part in memory, in one buffer that is filled, sent and
+    filled again; botocore reads each part from it in place (``_PartBody``),
+    so no part is ever copied whole. A blob smaller than a part is one
+    PutObject at commit; a larger one becomes a multipart upload, which S3
+    keeps invisible until it is completed.
+
+    The buffer is an anonymous memory map rather than a heap allocation: only
+    the pages written become resident (a small blob costs its own size), and
+    they go back to the system when the upload ends. From the heap, malloc
+    would keep a freed part for the worker's lifetime, and the next upload's
+    part would not always fit where it was.
     """
 
     def __init__(self, store: S3BlobStore, key: str):
         self._store = store
         self._key = key
-        # Grows with the first part, then keeps its size: a small blob holds no more than itself.
-        self._part = bytearray()
+        self._part = mmap.mmap(-1, store.part_size)
         self._filled = 0  # bytes of ``_part`` that belong to the part being filled
         self._upload_id: str | None = None
         self._parts: list[dict] = []
@@ -91,15 +148,14 @@ class S3BlobWriter(BlobWriter):
         while view:
             piece = view[: part_size - self._filled]
             end = self._filled + len(piece)
-            self._part[self._filled : end] = piece  # in place once the buffer is a whole part
+            self._part[self._filled : end] = piece
             self._filled, view = end, view[len(piece) :]
             if self._filled == part_size:
                 self._send_part()
 
-    def _body(self) -> bytearray:
-        """The part being filled, as a body: the buffer itself, cut to what was written."""
-        del self._part[self._filled :]
-        return self._part
+    def _body(self) -> _PartBody:
+        """The part being filled, as a request body."""
+        return _PartBody(memoryview(self._part)[: self._filled])
 
     def _send_part(self) -> None:
         store = self._store
@@ -109,13 +165,14 @@ class S3BlobWriter(BlobWriter):
                     Bucket=store.bucket, Key=self._key, **store.sse_args
                 )["UploadId"]
             number = len(self._parts) + 1
-            etag = store.client.upload_part(
-                Bucket=store.bucket,
-                Key=self._key,
-                UploadId=self._upload_id,
-                PartNumber=number,
-                Body=self._body(),
-            )["ETag"]
+            with self._body() as body:
+                etag = store.client.upload_part(
+                    Bucket=store.bucket,
+                    Key=self._key,
+                    UploadId=self._upload_id,
+                    PartNumber=number,
+                    Body=body,
+                )["ETag"]
             self._parts.append({"PartNumber": number, "ETag": etag})
         self._filled = 0
 
@@ -129,13 +186,10 @@ class S3BlobWriter(BlobWriter):
         try:
             with self._aborting_on_error("store a blob"), _refused_if_exists(self._key):
                 if self._upload_id is None:
-                    store.client.put_object(
-                        Bucket=store.bucket,
-                        Key=self._key,
-                        Body=self._body(),
-                        IfNoneMatch="*",
-                        **store.sse_args,
-                    )
+                    with self._body() as body:
+                        store.client.put_object(
+                            Bucket=store.bucket, Key=self._key, Body=body, IfNoneMatch="*", **store.sse_args
+                        )
                 else:
                     if self._filled:
                         self._send_part()
@@ -149,7 +203,7 @@ class S3BlobWriter(BlobWriter):
         except BlobExists:
             self.abort()
             raise
-        self._part, self._filled = bytearray(), 0
+        self._release()
         self._done = True
         return self._size
 
@@ -157,7 +211,7 @@ class S3BlobWriter(BlobWriter):
         if self._done:
             return
         self._done = True
-        self._part, self._filled = bytearray(), 0
+        self._release()
         if self._upload_id is None:
             return  # nothing was sent
         upload_id, self._upload_id = self._upload_id, None
@@ -169,6 +223,13 @@ class S3BlobWriter(BlobWriter):
             # Abort runs while another error is on its way out; don't mask it.
             # The bucket's lifecycle rule drops incomplete uploads after a day.
             log.warning("Could not abort a multipart upload (lifecycle rule will): %s", error_name(e))
+
+    def _release(self) -> None:
+        # A body botocore still holds (in a traceback, say) keeps the map
+        # until it goes; it is unmapped then.
+        with contextlib.suppress(BufferError):
+            self._part.close()
+        self._filled = 0
 
     @contextlib.contextmanager
     def _aborting_on_error(self, action: str):
