@@ -254,6 +254,20 @@ def test_parts_go_up_from_one_buffer_never_copied(aws_blob_store):
     assert read_blob(aws_blob_store, "one-buffer") == data
 
 
+def test_a_large_transfer_gives_its_freed_memory_back_when_it_ends(aws_blob_store):
+    with mock.patch("sharing.stores.aws.s3.release_freed_memory") as release:
+        write_blob(aws_blob_store, "tiny", b"x" * 1000)
+        assert release.call_count == 0  # a small blob's buffers are reused as they are
+        write_blob(aws_blob_store, "large", secrets.token_bytes(6 * MiB))
+        assert release.call_count == 1
+        with aws_blob_store.open_read("large") as body:
+            while body.read(MiB):
+                assert release.call_count == 1
+        assert release.call_count == 2
+        read_blob(aws_blob_store, "tiny")
+        assert release.call_count == 2
+
+
 def test_small_blob_is_one_encrypted_put(aws_blob_store):
     assert write_blob(aws_blob_store, "small", b"sealed bytes") == 12
     head = aws_blob_store.client.head_object(

@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sharing.errors import StorageUnavailable, gettext_noop
+from sharing.memory import release_freed_memory
 from sharing.stores.aws.models import SERVICES, lean_loader
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ class Clients:
                 if self._client is None:
                     with aws_errors("create a client"):
                         self._client = _new_client(self._service, **self._args)
+                    # Building it read megabytes of JSON text, now garbage.
+                    release_freed_memory()
                 client = self._client
         return client
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from botocore.exceptions import BotoCoreError, ClientError
 
 from sharing.errors import StorageUnavailable
+from sharing.memory import LARGE_TRANSFER, release_freed_memory
 from sharing.stores.aws.common import Clients, aws_errors, error_code, error_name
 from sharing.stores.base import BlobExists, BlobNotFound, BlobStore, BlobWriter
 
@@ -27,11 +28,16 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 
 
 class _Body(io.RawIOBase):
-    """A streaming S3 body whose read errors are storage errors too."""
+    """
+    A streaming S3 body whose read errors are storage errors too. Closing it
+    after a large download gives the memory the transfer freed back
+    (sharing.memory).
+    """
 
     def __init__(self, body):
         super().__init__()
         self._body = body
+        self._read = 0
 
     def readable(self) -> bool:
         return True
@@ -40,11 +46,14 @@ class _Body(io.RawIOBase):
         with aws_errors("read a blob"):
             data = self._body.read(len(buffer))
         buffer[: len(data)] = data
+        self._read += len(data)
         return len(data)
 
     def close(self) -> None:
         if not self.closed:
             self._body.close()
+            if self._read >= LARGE_TRANSFER:
+                release_freed_memory()
         super().close()
 
 
@@ -230,6 +239,8 @@ class S3BlobWriter(BlobWriter):
         with contextlib.suppress(BufferError):
             self._part.close()
         self._filled = 0
+        if self._size >= LARGE_TRANSFER:
+            release_freed_memory()  # what the request's reading and sealing freed on the way
 
     @contextlib.contextmanager
     def _aborting_on_error(self, action: str):
