@@ -362,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Sets each view's description (DEFAULT_SCHEMA_CLASS, light) on drf-spectacular's schema:
+    # for the schema route, the deploy check and `manage.py spectacular` alike (sharing.api.openapi).
+    "DEFAULT_GENERATOR_CLASS": "sharing.api.generator.FullSchemaGenerator",
 }
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")

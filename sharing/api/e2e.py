@@ -15,7 +15,6 @@ import base64
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -100,13 +99,6 @@ class Base64urlField(serializers.CharField):
 
     def to_representation(self, value):
         return base64.urlsafe_b64encode(value).rstrip(b"=").decode("ascii")
-
-
-class Base64urlFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = Base64urlField
-
-    def map_serializer_field(self, auto_schema, direction):
-        return self.target.openapi_schema()
 
 
 class E2EOptionsSerializer(CreateOptionsSerializer):

@@ -1,57 +1,28 @@
 """
-What every operation can answer, documented where it applies.
+What the views are described with (DEFAULT_SCHEMA_CLASS), light until a
+schema is built.
 
-Some answers come from outside the views: the cross-site refusal (403) and the
-body bound (413) from middleware, on every unsafe method, and the throttles
-(429) on every operation that has one. ``AutoSchema`` adds them to each
-operation they apply to, so a client finds them all in the schema and a view's
-own ``extend_schema`` lists only what the view itself decides.
+``extend_schema`` subclasses the default schema class when a view module is
+imported, so whatever it names is loaded by every worker at start-up.
+drf-spectacular's ``AutoSchema`` would bring its plumbing, DRF's test client
+and ``django.test`` with it (about 5 MiB a worker) for a schema most workers
+never build. ``AutoSchema`` here only carries the views' descriptions; when
+a schema is generated, ``sharing.api.generator`` sets each one on top of
+drf-spectacular's schema (``in_full``), the way drf-spectacular itself
+rearranges a view's schema classes, and generates from that.
 """
 
-from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse
-
-from sharing.api.serializers import ErrorSerializer
-from sharing.crosssite import SAFE_METHODS
-
-CROSS_SITE = OpenApiResponse(
-    ErrorSerializer,
-    description="Sent by a page of another site (`Sec-Fetch-Site: cross-site`, or a foreign `Origin`); "
-    "nothing was read or changed.",
-)
-BODY_TOO_LARGE = OpenApiResponse(
-    ErrorSerializer, description="The body declares more bytes than this operation accepts; none were read."
-)
-THROTTLED = OpenApiResponse(
-    ErrorSerializer,
-    description="Too many requests from this client; `Retry-After` says how many seconds to wait.",
-)
-RETRY_AFTER = {
-    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until this client may try again."}
-}
+from rest_framework.schemas.inspectors import ViewInspector
 
 
-class AutoSchema(openapi.AutoSchema):
-    def _get_serializer_field_meta(self, field, direction):
-        meta = super()._get_serializer_field_meta(field, direction)
-        # A field that states its own schema (``openapi_schema``) states its
-        # shortest value too; the generic "not blank" minLength of 1 would undo it.
-        if hasattr(field, "openapi_schema"):
-            meta.pop("minLength", None)
-        return meta
+class AutoSchema(ViewInspector):
+    """Stands in for ``sharing.api.generator.OpenApiAutoSchema`` until a schema is built."""
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        if direction != "response":
-            return responses
-        extra = {}
-        if self.method not in SAFE_METHODS:
-            extra["403"], extra["413"] = CROSS_SITE, BODY_TOO_LARGE
-        if self.view.get_throttles():
-            extra["429"] = THROTTLED
-        for code, response in extra.items():
-            if code not in responses:  # a view's own, more precise description wins
-                responses[code] = self._get_response_for_code(response, code, direction=direction)
-        if "429" in responses:
-            responses["429"].setdefault("headers", {}).update(RETRY_AFTER)
-        return responses
+    # Read by extend_schema when it decorates a view class: as drf-spectacular's.
+    method_mapping = {
+        "get": "retrieve",
+        "post": "create",
+        "put": "update",
+        "patch": "partial_update",
+        "delete": "destroy",
+    }
