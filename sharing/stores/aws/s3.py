@@ -79,8 +79,11 @@ class _PartBody(io.RawIOBase):
     botocore reads a file-like body in pieces (its checksum, its signature,
     the socket) and seeks back between them and for a retry. A bytes-like body
     would be copied whole over HTTPS, where botocore wraps it in a BytesIO to
-    append the checksum as a trailer.
+    append the checksum as a trailer. A read returns at most ``PIECE`` bytes
+    (a short read, as a socket's): botocore asks for 1 MiB and holds two.
     """
+
+    PIECE = 256 * 1024
 
     def __init__(self, view: memoryview):
         super().__init__()
@@ -97,13 +100,13 @@ class _PartBody(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
-        end = len(self._view) if size is None or size < 0 else self._at + size
+        end = len(self._view) if size is None or size < 0 else self._at + min(size, self.PIECE)
         piece = bytes(self._view[self._at : end])  # one copy of one piece, not two (RawIOBase.read)
         self._at += len(piece)
         return piece
 
     def readinto(self, buffer) -> int:
-        piece = self._view[self._at : self._at + len(buffer)]
+        piece = self._view[self._at : self._at + min(len(buffer), self.PIECE)]
         buffer[: len(piece)] = piece
         self._at += len(piece)
         return len(piece)
