@@ -8,6 +8,7 @@ fails at start-up instead of silently meaning something else.
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -296,6 +297,11 @@ if DATABASE_URL:
     import dj_database_url
 
     DATABASES["default"] = dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+if "postgresql" not in DATABASES["default"]["ENGINE"]:
+    # DRF imports django.contrib.postgres whenever a PostgreSQL driver is
+    # installed, and with it psycopg and its libpq: 10 MiB in every worker for
+    # a database not in use. Marked absent, as without the driver.
+    sys.modules.setdefault("django.contrib.postgres", None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Languages of the pages, the script's messages and the API's error texts
