@@ -17,6 +17,7 @@ from sharing.stores.aws.common import _new_client
 from sharing.stores.aws.models import SERVICES, endpoint_table, without_documentation
 
 DATA = Path(Loader.BUILTIN_DATA_PATH)
+STOCK_LOADER = Loader()
 
 
 def read(name: str) -> str:
@@ -118,7 +119,9 @@ CALLS = {
 @pytest.mark.parametrize("service", sorted(SERVICES))
 def test_a_lean_client_sends_where_and_signs_as_a_stock_one(service, region):
     call, params = CALLS[service]
-    stock = botocore.session.get_session().create_client(service, region_name=region)
+    session = botocore.session.get_session()
+    session.register_component("data_loader", STOCK_LOADER)  # parsed once for every case
+    stock = session.create_client(service, region_name=region)
     lean = _new_client(service, region_name=region)
 
     ours, theirs = sent_request(lean, call, **params), sent_request(stock, call, **params)
