@@ -4,10 +4,14 @@ Input and output shapes. Bounds come from the limits in force
 numbers the lifecycle enforces; the rules themselves live in the lifecycle.
 """
 
+import copy
+from collections.abc import Hashable
 from datetime import UTC, datetime
 
+from django.core.signals import setting_changed
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -60,10 +64,58 @@ def in_range(field: serializers.Field, low: int, high: int) -> serializers.Field
     )
 
 
+# Fields as built for each (serializer class, ``fields_key``): never bound, only copied.
+_PREPARED: dict[tuple[type, Hashable], dict[str, serializers.Field]] = {}
+
+
+def forget_prepared_fields(**kwargs) -> None:
+    _PREPARED.clear()
+
+
+setting_changed.connect(forget_prepared_fields)
+
+
+class PreparedFieldsSerializer(serializers.Serializer):
+    # A serializer whose fields are built once for what they depend on, not
+    # for every instance. DRF deep-copies every declared field for each
+    # serializer it makes (and one with bounds in force builds some again),
+    # which cost more than the rest of a create's validation together.
+    #
+    # The contract: everything ``build_fields`` reads is in ``fields_key()``.
+    # Each instance gets shallow copies of the fields built for its key, which
+    # DRF then binds to it alone: a bound field holds its serializer, so two
+    # requests (threads) never share one. What the copies share (validators,
+    # error messages, choices) is only read. A field holding a child field (a
+    # ``ListField``, a nested serializer) is bound to it when made, so none
+    # may be among them.
+    #
+    # No docstring: a serializer's docstring is its schema's description, and
+    # this would become that of every serializer here that has none.
+
+    def fields_key(self) -> Hashable:
+        """What the fields depend on besides the class: nothing, unless a subclass says so."""
+        return ()
+
+    def build_fields(self) -> dict[str, serializers.Field]:
+        return super().get_fields()
+
+    def get_fields(self):
+        key = (type(self), self.fields_key())
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            prepared = self.build_fields()
+            for field in prepared.values():
+                if hasattr(field, "child") or isinstance(field, serializers.BaseSerializer):
+                    raise TypeError(f"{field!r} holds a child field bound to it; it cannot be copied")
+                field.validators  # noqa: B018 -- made lazily; made now, so no copy makes its own
+            _PREPARED[key] = prepared
+        return {name: copy.copy(field) for name, field in prepared.items()}
+
+
 SENT_MORE_THAN_ONCE = gettext_noop("Send this field once.")
 
 
-class SingleValuedFormSerializer(serializers.Serializer):
+class SingleValuedFormSerializer(PreparedFieldsSerializer):
     """
     Form input (multipart) carries each field once. A field sent twice is an
     array, which no field here takes: it is refused, not read as its last value,
@@ -87,6 +139,10 @@ class CreateOptionsSerializer(SingleValuedFormSerializer):
     errors (in the request's language) show the numbers the lifecycle enforces.
     """
 
+    # (The docstrings of serializers are their schema's descriptions: what is
+    # said here of the fields' making stays in comments.) The fields are built
+    # once for each set of limits and language, in ``build_fields``.
+
     view_count = serializers.IntegerField(default=1, help_text="How many times the secret may be viewed.")
     lifetime = serializers.IntegerField(
         required=False, help_text="Seconds the secret lives; by default the longest allowed."
@@ -99,8 +155,18 @@ class CreateOptionsSerializer(SingleValuedFormSerializer):
         help_text="Your own passphrase instead of a generated one.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
+    def fields_key(self) -> Hashable:
+        policy = current_policy()
+        return (
+            policy.max_views,
+            policy.min_lifetime,
+            policy.max_lifetime,
+            policy.min_passphrase_length,
+            translation.get_language(),
+        )
+
+    def build_fields(self):
+        fields = super().build_fields()
         policy = current_policy()
         fields["view_count"] = in_range(fields["view_count"], 1, policy.max_views)
         fields["lifetime"] = in_range(fields["lifetime"], policy.min_lifetime, policy.max_lifetime)
@@ -147,7 +213,7 @@ class EpochDateTimeField(serializers.DateTimeField):
         return super().to_representation(datetime.fromtimestamp(value, tz=UTC))
 
 
-class ReceiptFieldsMixin(serializers.Serializer):
+class ReceiptFieldsMixin(PreparedFieldsSerializer):
     """The receipt every create on the resource API answers (needs the request in the context)."""
 
     receipt = serializers.CharField(
@@ -168,11 +234,11 @@ class CreatedSerializer(ReceiptFieldsMixin):
     expires_at = EpochDateTimeField()
 
 
-class PassphraseSerializer(serializers.Serializer):
+class PassphraseSerializer(PreparedFieldsSerializer):
     passphrase = StrictCharField(trim_whitespace=False, max_length=MAX_PASSPHRASE_LENGTH)
 
 
-class RevealedTextSerializer(serializers.Serializer):
+class RevealedTextSerializer(PreparedFieldsSerializer):
     kind = serializers.ChoiceField(choices=["text"])
     data = serializers.CharField(source="text")
     views_left = serializers.IntegerField(help_text="Views left after this one; 0 means it is gone now.")
@@ -191,10 +257,10 @@ class LegacyDecryptSerializer(PassphraseSerializer):
     secret_id = StrictCharField()
 
 
-class LegacyCreatedSerializer(serializers.Serializer):
+class LegacyCreatedSerializer(PreparedFieldsSerializer):
     secret_id = serializers.CharField()
     passphrase = serializers.CharField()
 
 
-class LegacyRevealedTextSerializer(serializers.Serializer):
+class LegacyRevealedTextSerializer(PreparedFieldsSerializer):
     data = serializers.CharField(source="text")
