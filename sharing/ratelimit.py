@@ -15,7 +15,9 @@ Two backends, one contract (tests/test_ratelimit.py runs both):
   a fleet counts against the same window, timed by the Redis server's clock.
 - ``SQLiteHitWindow`` (default): a file in DATA_DIR shared by every worker of
   one machine, each hit one ``BEGIN IMMEDIATE`` transaction. Nothing is culled
-  to make room: a key's rows go only when they leave its window.
+  to make room: a hit's row goes only after it has left its window, when one
+  hit in ``PRUNE_ONE_IN`` deletes every such row; until then it counts for
+  nothing.
 
 The throttles call these with keys that name a client (a peer address or
 network), never anything derived from a secret.
@@ -143,8 +145,12 @@ class SQLiteHitWindow(HitWindow):
         now = time.time()
 
         def count(db: sqlite3.Connection) -> float | None:
-            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
-            count, oldest = db.execute("SELECT count(*), min(at) FROM hits WHERE key = ?", (key,)).fetchone()
+            # Rows past the window are left to the pruning below: they are
+            # outside what is counted, and deleting them on every hit cost a
+            # statement per request.
+            count, oldest = db.execute(
+                "SELECT count(*), min(at) FROM hits WHERE key = ? AND at > ?", (key, now - window)
+            ).fetchone()
             if count >= limit:
                 return max(0.0, oldest + window - now)
             db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))

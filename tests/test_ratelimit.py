@@ -1,9 +1,12 @@
 """The throttles' sliding windows, on both backends: one contract, proven across processes."""
 
+import contextlib
+import sqlite3
 import time
 import uuid
 
 import pytest
+import time_machine
 
 from sharing.errors import StorageUnavailable
 from sharing.ratelimit import RedisHitWindow, SQLiteHitWindow
@@ -86,3 +89,28 @@ def test_an_unreachable_redis_is_a_storage_outage():
 def test_the_sqlite_file_is_private(tmp_path):
     SQLiteHitWindow(tmp_path / "t.sqlite3").hit("k", limit=1, window=1)
     assert (tmp_path / "t.sqlite3").stat().st_mode & 0o077 == 0
+
+
+def _rows(path) -> list[tuple]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT key FROM hits ORDER BY key").fetchall()
+
+
+def test_sqlite_hits_past_their_window_count_for_nothing_until_pruned(tmp_path, monkeypatch):
+    path = tmp_path / "throttles.sqlite3"
+    window = SQLiteHitWindow(path)
+    start = time.time()
+    monkeypatch.setattr(SQLiteHitWindow, "PRUNE_ONE_IN", 10**9)  # never, unless set below
+    with time_machine.travel(start, tick=False):
+        assert [window.hit("a", limit=2, window=60) for _ in range(3)][:2] == [None, None]
+    with time_machine.travel(start + 61, tick=False):
+        # The two old hits are still stored, and no longer count.
+        assert window.hit("a", limit=2, window=60) is None
+        assert window.hit("a", limit=2, window=60) is None
+        assert window.hit("a", limit=2, window=60) is not None
+        assert _rows(path) == [("a",)] * 4
+    monkeypatch.setattr(SQLiteHitWindow, "PRUNE_ONE_IN", 1)
+    with time_machine.travel(start + 122, tick=False):
+        assert window.hit("b", limit=2, window=60) is None
+        assert _rows(path) == [("b",)]  # every hit whose window ended is gone
+    window.close()
