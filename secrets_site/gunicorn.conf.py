@@ -19,7 +19,7 @@ import contextlib
 import ctypes
 import os
 
-from secrets_site.gunicorn_worker import CLIENT_TIMEOUT
+from secrets_site.gunicorn_worker import BALANCE, CLIENT_TIMEOUT
 
 
 def _whole(name: str, default: int) -> int:
@@ -54,6 +54,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # /metrics summed over every worker (prometheus_client's multiprocess mode),
 # and a control socket of this instance's own.
-from secrets_site.gunicorn_instance import child_exit, data_dir, on_starting  # noqa: E402, F401
+from secrets_site import gunicorn_instance  # noqa: E402
+from secrets_site.gunicorn_instance import data_dir, on_starting  # noqa: E402, F401
 
 control_socket = str(data_dir() / "gunicorn.ctl")
+
+
+def child_exit(server, worker) -> None:
+    gunicorn_instance.child_exit(server, worker)
+    BALANCE.release(getattr(worker, "balance_slot", None))  # a new worker may take it (gunicorn_worker.py)

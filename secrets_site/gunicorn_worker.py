@@ -34,11 +34,13 @@ keeps moving is never cut off; one that stalls loses what it was doing (a
 download's view stays spent, as for any abandoned download).
 """
 
+import mmap
 import os
 import select
 import socket
 import struct
 import threading
+import time
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -48,6 +50,7 @@ CLOSED = object()  # handle() closed the connection itself
 
 CLIENT_TIMEOUT = 60  # seconds, unless the environment's CLIENT_TIMEOUT says otherwise
 KEEPALIVE_LINGER = 0.01  # seconds a serving thread waits for a kept-alive connection's next request
+ACCEPT_DEFER = 0.001  # seconds a worker holding more connections than another leaves a newcomer to it
 
 
 def client_timeout() -> int:
@@ -55,11 +58,93 @@ def client_timeout() -> int:
     return int(os.environ.get("CLIENT_TIMEOUT", CLIENT_TIMEOUT))
 
 
+class Balance:
+    """
+    How many connections each worker holds, in memory shared by the master and
+    every worker it forks. The master gives each worker a slot (``claim``) and
+    frees it when the worker exits (``release``); a worker writes only its own
+    slot and reads the others'. Each count is one aligned 8-byte word, written
+    and read whole, so no lock is needed: a count read a moment stale only
+    sends one newcomer to a worker that is, at worst, no busier than this one.
+    """
+
+    SLOTS = 256  # workers at once; any beyond go unbalanced
+    FREE, BOOTING = -2, -1  # a slot no worker holds; one whose worker is not accepting yet
+
+    def __init__(self):
+        self._memory = mmap.mmap(-1, 8 * self.SLOTS)  # anonymous and shared: inherited by fork()
+        self._counts = memoryview(self._memory).cast("q")
+        for slot in range(self.SLOTS):
+            self._counts[slot] = self.FREE
+
+    def claim(self) -> int | None:
+        """In the master, for a worker about to be forked: a free slot, or None if none is."""
+        for slot in range(self.SLOTS):
+            if self._counts[slot] == self.FREE:
+                self._counts[slot] = self.BOOTING
+                return slot
+        return None
+
+    def release(self, slot: int | None) -> None:
+        """In the master, once the worker holding ``slot`` has exited."""
+        if slot is not None:
+            self._counts[slot] = self.FREE
+
+    def publish(self, slot: int, connections: int) -> None:
+        self._counts[slot] = connections
+
+    def fewest_elsewhere(self, slot: int) -> int | None:
+        """The fewest connections any other accepting worker holds; None if there is none."""
+        return min((n for i, n in enumerate(self._counts) if n >= 0 and i != slot), default=None)
+
+
+BALANCE = Balance()  # made when the master imports this module, before it forks any worker
+
+
 class ClosingThreadWorker(ThreadWorker):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Runs in the master; gunicorn.conf.py's child_exit releases the slot.
+        self.balance_slot = BALANCE.claim()
+        self._defer_until = 0.0  # accepting stopped until then (monotonic)
+
     def init_process(self):
         self._stall_limit = struct.pack("ll", client_timeout(), 0)  # struct timeval
         self._serving, self._serving_lock = 0, threading.Lock()
         super().init_process()
+
+    def accept(self, listener):
+        if self.balance_slot is not None and self._defer_until == 0.0:
+            fewest = BALANCE.fewest_elsewhere(self.balance_slot)
+            if fewest is not None and self.nr_conns > fewest:
+                self._defer_until = time.monotonic() + ACCEPT_DEFER
+                super().set_accept_enabled(False)
+                return
+        super().accept(listener)
+        self._publish()
+
+    def set_accept_enabled(self, enabled):
+        # The main loop turns accepting back on whenever it can accept; not before the deferral ends.
+        if not (enabled and self._defer_until):
+            super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        self._publish()  # the count after the main loop closed idle connections
+        if self._defer_until:
+            timeout = min(timeout, max(self._defer_until - time.monotonic(), 0.0))
+        super().wait_for_and_dispatch_events(timeout)
+        if self._defer_until and time.monotonic() >= self._defer_until:
+            self._defer_until = 0.0
+            if self.alive:
+                super().set_accept_enabled(True)
+                for listener in self.sockets:
+                    # Whoever the newcomer was left to has had its turn: take it if it still waits.
+                    super().accept(listener)
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.balance_slot is not None:
+            BALANCE.publish(self.balance_slot, self.nr_conns)
 
     def handle(self, conn):
         if not getattr(conn, "stall_limited", False):
