@@ -353,6 +353,8 @@ REST_FRAMEWORK = {
     # JSON unless a view says otherwise: the create routes add sealed multipart.
     "DEFAULT_PARSER_CLASSES": ["sharing.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "sharing.api.errors.exception_handler",
+    # DRF's own choice of renderer, remembered per Accept header.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "sharing.api.negotiation.RememberingContentNegotiation",
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_SCHEMA_CLASS": "sharing.api.openapi.AutoSchema",
 }
