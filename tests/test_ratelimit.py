@@ -8,6 +8,7 @@ import uuid
 import pytest
 import time_machine
 
+from sharing import ratelimit
 from sharing.errors import StorageUnavailable
 from sharing.ratelimit import RedisHitWindow, SQLiteHitWindow
 from tests.support.crowd import all_at_once
@@ -93,24 +94,40 @@ def test_the_sqlite_file_is_private(tmp_path):
 
 def _rows(path) -> list[tuple]:
     with contextlib.closing(sqlite3.connect(path)) as db:
-        return db.execute("SELECT key FROM hits ORDER BY key").fetchall()
+        hits = db.execute("SELECT key, count(*) FROM hits GROUP BY key ORDER BY key").fetchall()
+        counts = db.execute("SELECT key, n FROM counts ORDER BY key").fetchall()
+    assert hits == counts  # the count each hit reads is the rows there are
+    return hits
 
 
-def test_sqlite_hits_past_their_window_count_for_nothing_until_pruned(tmp_path, monkeypatch):
+def test_sqlite_rows_go_when_they_leave_their_window_and_counts_follow(tmp_path, monkeypatch):
     path = tmp_path / "throttles.sqlite3"
     window = SQLiteHitWindow(path)
     start = time.time()
     monkeypatch.setattr(SQLiteHitWindow, "PRUNE_ONE_IN", 10**9)  # never, unless set below
     with time_machine.travel(start, tick=False):
-        assert [window.hit("a", limit=2, window=60) for _ in range(3)][:2] == [None, None]
+        assert [window.hit(key, limit=2, window=60) for key in "aaab"] == [None, None, 60, None]
+        assert _rows(path) == [("a", 2), ("b", 1)]
     with time_machine.travel(start + 61, tick=False):
-        # The two old hits are still stored, and no longer count.
+        assert window.hit("a", limit=2, window=60) is None  # a's old rows went first
+        assert _rows(path) == [("a", 1), ("b", 1)]
         assert window.hit("a", limit=2, window=60) is None
-        assert window.hit("a", limit=2, window=60) is None
-        assert window.hit("a", limit=2, window=60) is not None
-        assert _rows(path) == [("a",)] * 4
+        assert window.hit("a", limit=2, window=60) == 60
     monkeypatch.setattr(SQLiteHitWindow, "PRUNE_ONE_IN", 1)
     with time_machine.travel(start + 122, tick=False):
-        assert window.hit("b", limit=2, window=60) is None
-        assert _rows(path) == [("b",)]  # every hit whose window ended is gone
+        assert window.hit("c", limit=2, window=60) is None
+        assert _rows(path) == [("c", 1)]  # every row whose window ended is gone, with its count
+    window.close()
+
+
+def test_a_file_from_before_counts_were_kept_counts_the_hits_it_holds(tmp_path):
+    path = tmp_path / "throttles.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(ratelimit._SQLITE_SCHEMA)
+        now = time.time()
+        db.executemany("INSERT INTO hits VALUES (?, ?, ?)", [("a", now - 1, now + 59)] * 2)
+    window = SQLiteHitWindow(path)
+    assert window.hit("a", limit=3, window=60) is None
+    assert window.hit("a", limit=3, window=60) is not None
+    assert _rows(path) == [("a", 3)]
     window.close()
