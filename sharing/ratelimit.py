@@ -151,6 +151,9 @@ class SQLiteHitWindow(HitWindow):
             private_file(self.path)  # client addresses: the service's user's only
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # A hit lost to a power cut only lets one more request through:
+            # every write here is at NORMAL, set once (``WriteQueue.run``).
+            db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SQLITE_SCHEMA)
             if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'counts'").fetchone() is None:
                 db.executescript(_SQLITE_COUNTS)
@@ -176,8 +179,7 @@ class SQLiteHitWindow(HitWindow):
             return None
 
         try:
-            # A hit lost to a power cut only lets one more request through.
-            return self._writers.run(count, durable=False)
+            return self._writers.run(count, durable=None)  # at NORMAL, as opened
         except (sqlite3.Error, OSError) as e:
             raise StorageUnavailable(
                 gettext_noop("The rate limiter is unavailable; please try again shortly.")

@@ -100,6 +100,14 @@ class WriteQueue:
 
     @contextlib.contextmanager
     def __call__(self) -> Iterator[None]:
+        fd = self._take_turn()
+        try:
+            yield
+        finally:
+            self._end_turn(fd)
+
+    def _take_turn(self) -> int:
+        """Wait for this writer's turn (``TimeoutError`` past ``timeout``); the lock file's descriptor."""
         deadline = time.monotonic() + self.timeout
         if not self._threads.acquire(timeout=self.timeout):
             raise TimeoutError("another writer held the database too long")
@@ -109,23 +117,31 @@ class WriteQueue:
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return fd
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise TimeoutError("another process held the database too long") from None
                     time.sleep(pause)
                     pause = min(pause * 2, self.POLL_MOST)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def _end_turn(self, fd: int) -> None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             self._threads.release()
 
-    def run(self, work: Callable[[sqlite3.Connection], T], *, durable: bool) -> T:
+    def run(self, work: Callable[[sqlite3.Connection], T], *, durable: bool | None) -> T:
         """
         ``work(db)`` inside a ``BEGIN IMMEDIATE`` transaction, in this
         writer's turn; returns what it returns, or raises what it raises.
+
+        ``durable``: committed at synchronous=FULL (on disk when this
+        returns) or NORMAL (may be lost with the power, costs no fsync); or
+        ``None``, at the level the connection was opened with, set by nobody
+        here, for a file whose writes are all of one kind.
 
         Group commit: the writer whose turn comes runs every piece of work
         its process's threads have queued meanwhile, each inside a savepoint,
@@ -140,16 +156,20 @@ class WriteQueue:
         with self._pending_lock:
             self._pending.append(job)
         try:
-            with self():
-                if not job.finished.is_set():
-                    self._run_pending(job)
+            fd = self._take_turn()
         except TimeoutError:
             with self._pending_lock:
                 if job in self._pending:  # never begun: withdrawn, unwritten
                     self._pending.remove(job)
                     raise
             # Begun by the writer whose turn it is: its outcome is coming.
-        job.finished.wait()
+            job.wait()
+        else:
+            try:
+                if not job.finished():
+                    self._run_pending(job)
+            finally:
+                self._end_turn(fd)
         if job.error is not None:
             raise job.error
         return job.result
@@ -161,7 +181,9 @@ class WriteQueue:
         # Never raises: each piece's outcome, failure included, goes back to its writer.
         try:
             db = self._connect()
-            db.execute(f"PRAGMA synchronous={'FULL' if any(j.durable for j in batch) else 'NORMAL'}")
+            levels = {job.durable for job in batch}
+            if levels != {None}:
+                db.execute(f"PRAGMA synchronous={'FULL' if True in levels else 'NORMAL'}")
             db.execute("BEGIN IMMEDIATE")
             try:
                 if len(batch) == 1:  # alone, as most writes are: no savepoint needed
@@ -194,15 +216,29 @@ class WriteQueue:
                     job.error.__cause__ = e
         finally:
             for job in batch:
-                job.finished.set()
+                job.finish()
 
 
 class _Work:
-    """A piece of work queued for a write transaction, and its outcome once ``finished`` is set."""
+    """A piece of work queued for a write transaction, and its outcome once ``finished``."""
 
-    __slots__ = ("durable", "error", "finished", "result", "work")
+    __slots__ = ("_unfinished", "durable", "error", "result", "work")
 
-    def __init__(self, work: Callable[[sqlite3.Connection], object], durable: bool):
+    def __init__(self, work: Callable[[sqlite3.Connection], object], durable: bool | None):
         self.work, self.durable = work, durable
         self.result, self.error = None, None
-        self.finished = threading.Event()
+        # Held until the work is done: a bare lock, as an Event (a condition
+        # and two locks) cost more than the rest of the queue's own work.
+        self._unfinished = threading.Lock()
+        self._unfinished.acquire()
+
+    def finish(self) -> None:
+        self._unfinished.release()
+
+    def finished(self) -> bool:
+        return not self._unfinished.locked()
+
+    def wait(self) -> None:
+        """Return once the work is done (the outcome is then set)."""
+        with self._unfinished:
+            pass
