@@ -109,3 +109,14 @@ def test_an_unreachable_throttle_store_answers_503_and_tries_nothing(settings, p
     response = post_json("/api/text/", {"secret": "s"})
     assert response.status_code == 503
     assert response.json()["code"] == "storage_unavailable"
+
+
+def test_each_data_dir_keeps_its_own_windows(settings, post_json, tmp_path):
+    # The window for a configuration is found once; a changed DATA_DIR is another one.
+    settings.REDIS_URL = ""
+    settings.THROTTLE_RATES = {"create": "1/minute", "reveal": None}
+    for name in ("one", "two"):
+        settings.DATA_DIR = tmp_path / name
+        assert post_json("/api/text/", {"secret": "s"}).status_code == 201
+        assert post_json("/api/text/", {"secret": "s"}).status_code == 429
+        assert (tmp_path / name / "throttles.sqlite3").exists()
