@@ -141,8 +141,9 @@ def test_unknown_receipts_are_an_ordinary_404(post_json, api, token):
     assert post_json(f"/api/receipts/{token}/burn/", {}).status_code == 404
 
 
-def test_receipt_lookups_are_throttled(post_json, api, settings):
+def test_receipt_lookups_are_throttled(post_json, api, settings, tmp_path):
     created = create(post_json)
+    settings.DATA_DIR = tmp_path  # windows of its own, not those of a run a minute ago
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "receipt": "3/minute"}
     statuses = [api.get(f"/api/receipts/{created['receipt']}/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
