@@ -15,7 +15,9 @@ Two backends, one contract (tests/test_ratelimit.py runs both):
   a fleet counts against the same window, timed by the Redis server's clock.
 - ``SQLiteHitWindow`` (default): a file in DATA_DIR shared by every worker of
   one machine, each hit one ``BEGIN IMMEDIATE`` transaction. Nothing is culled
-  to make room: a key's rows go only when they leave its window.
+  to make room: a hit's row goes only after it has left its window (deleted
+  when its key reaches the limit, or by the pruning one hit in
+  ``PRUNE_ONE_IN`` does); until then it counts for nothing.
 
 The throttles call these with keys that name a client (a peer address or
 network), never anything derived from a secret.
@@ -165,13 +167,17 @@ class SQLiteHitWindow(HitWindow):
         now = time.time()
 
         def count(db: sqlite3.Connection) -> float | None:
-            # The key's rows past the window go first: what is left is the
-            # window, whose size ``counts`` holds.
-            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+            # ``counts`` holds every row the key has, some perhaps past the
+            # window: fewer than the limit, the window has room. Only a key
+            # at its limit has its rows past the window deleted, to count
+            # what is left: the window itself.
             counted = db.execute("SELECT n FROM counts WHERE key = ?", (key,)).fetchone()
             if counted is not None and counted[0] >= limit:
-                (oldest,) = db.execute("SELECT min(at) FROM hits WHERE key = ?", (key,)).fetchone()
-                return max(0.0, oldest + window - now)
+                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+                (left,) = db.execute("SELECT n FROM counts WHERE key = ?", (key,)).fetchone()
+                if left >= limit:
+                    (oldest,) = db.execute("SELECT min(at) FROM hits WHERE key = ?", (key,)).fetchone()
+                    return max(0.0, oldest + window - now)
             db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
             if random.randrange(self.PRUNE_ONE_IN) == 0:
                 db.execute("DELETE FROM hits WHERE until <= ?", (now,))

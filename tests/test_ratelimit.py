@@ -100,7 +100,7 @@ def _rows(path) -> list[tuple]:
     return hits
 
 
-def test_sqlite_rows_go_when_they_leave_their_window_and_counts_follow(tmp_path, monkeypatch):
+def test_sqlite_rows_past_their_window_count_for_nothing_and_go(tmp_path, monkeypatch):
     path = tmp_path / "throttles.sqlite3"
     window = SQLiteHitWindow(path)
     start = time.time()
@@ -109,10 +109,17 @@ def test_sqlite_rows_go_when_they_leave_their_window_and_counts_follow(tmp_path,
         assert [window.hit(key, limit=2, window=60) for key in "aaab"] == [None, None, 60, None]
         assert _rows(path) == [("a", 2), ("b", 1)]
     with time_machine.travel(start + 61, tick=False):
-        assert window.hit("a", limit=2, window=60) is None  # a's old rows went first
+        # A key at its limit has its rows past the window deleted first.
+        assert window.hit("a", limit=2, window=60) is None
         assert _rows(path) == [("a", 1), ("b", 1)]
         assert window.hit("a", limit=2, window=60) is None
         assert window.hit("a", limit=2, window=60) == 60
+        # One below it keeps them a while; they count for nothing.
+        assert window.hit("b", limit=2, window=60) is None
+        assert _rows(path) == [("a", 2), ("b", 2)]
+        assert window.hit("b", limit=2, window=60) is None
+        assert window.hit("b", limit=2, window=60) == 60
+        assert _rows(path) == [("a", 2), ("b", 2)]
     monkeypatch.setattr(SQLiteHitWindow, "PRUNE_ONE_IN", 1)
     with time_machine.travel(start + 122, tick=False):
         assert window.hit("c", limit=2, window=60) is None
