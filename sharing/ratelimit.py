@@ -14,9 +14,10 @@ Two backends, one contract (tests/test_ratelimit.py runs both):
 - ``RedisHitWindow`` (REDIS_URL): one Lua script per hit, so every machine of
   a fleet counts against the same window, timed by the Redis server's clock.
 - ``SQLiteHitWindow`` (default): a file in DATA_DIR shared by every worker of
-  one machine, each hit one ``BEGIN IMMEDIATE`` transaction. Nothing is culled
-  to make room: a hit's row goes only after it has left its window (deleted
-  when its key reaches the limit, or by the pruning one hit in
+  one machine, each hit one transaction in the file's one writer's turn
+  (``sharing.sqlite.WriteQueue``), nearly always a single statement. Nothing
+  is culled to make room: a hit's row goes only after it has left its window
+  (deleted when its key reaches the limit, or by the pruning one hit in
   ``PRUNE_ONE_IN`` does); until then it counts for nothing.
 
 The throttles call these with keys that name a client (a peer address or
@@ -25,6 +26,7 @@ network), never anything derived from a secret.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import os
@@ -126,6 +128,11 @@ CREATE TRIGGER hits_uncounted AFTER DELETE ON hits BEGIN
 END;
 COMMIT;
 """
+# Parameters: key, at, until, key, limit. Records the hit if the key has fewer rows than the limit.
+_HIT_IF_ROOM = """
+INSERT INTO hits (key, at, until)
+SELECT ?, ?, ? WHERE coalesce((SELECT n FROM counts WHERE key = ?), 0) < ?
+"""
 
 
 class SQLiteHitWindow(HitWindow):
@@ -137,9 +144,7 @@ class SQLiteHitWindow(HitWindow):
         self.path = Path(path)
         self.timeout = timeout
         self._connections = ConnectionPerThread(self._open)
-        self._writers = WriteQueue(
-            self.path.with_name(self.path.name + ".writers"), timeout, self._connections.get
-        )
+        self._writers = WriteQueue(self.path.with_name(self.path.name + ".writers"), timeout)
 
     def _open(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
@@ -154,7 +159,7 @@ class SQLiteHitWindow(HitWindow):
             db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             # A hit lost to a power cut only lets one more request through:
-            # every write here is at NORMAL, set once (``WriteQueue.run``).
+            # every write here is at NORMAL (no fsync but at checkpoints).
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SQLITE_SCHEMA)
             if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'counts'").fetchone() is None:
@@ -165,31 +170,45 @@ class SQLiteHitWindow(HitWindow):
 
     def hit(self, key: str, *, limit: int, window: float) -> float | None:
         now = time.time()
-
-        def count(db: sqlite3.Connection) -> float | None:
-            # ``counts`` holds every row the key has, some perhaps past the
-            # window: fewer than the limit, the window has room. Only a key
-            # at its limit has its rows past the window deleted, to count
-            # what is left: the window itself.
-            counted = db.execute("SELECT n FROM counts WHERE key = ?", (key,)).fetchone()
-            if counted is not None and counted[0] >= limit:
-                db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
-                (left,) = db.execute("SELECT n FROM counts WHERE key = ?", (key,)).fetchone()
-                if left >= limit:
-                    (oldest,) = db.execute("SELECT min(at) FROM hits WHERE key = ?", (key,)).fetchone()
-                    return max(0.0, oldest + window - now)
-            db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
-            if random.randrange(self.PRUNE_ONE_IN) == 0:
-                db.execute("DELETE FROM hits WHERE until <= ?", (now,))
-                db.execute("DELETE FROM counts WHERE n <= 0")
-            return None
-
         try:
-            return self._writers.run(count, durable=None)  # at NORMAL, as opened
-        except (sqlite3.Error, OSError) as e:
+            db = self._connections.get()  # opened before the turn: it makes the folder and the schema
+            with self._writers():  # the file's one writer, across threads and processes
+                # ``counts`` holds every row the key has, some perhaps past
+                # the window: fewer than the limit, the window has room, and
+                # the hit is recorded by one statement, its own transaction.
+                if db.execute(_HIT_IF_ROOM, (key, now, now + window, key, limit)).rowcount:
+                    if random.randrange(self.PRUNE_ONE_IN) == 0:
+                        db.execute("DELETE FROM hits WHERE until <= ?", (now,))
+                        db.execute("DELETE FROM counts WHERE n <= 0")
+                    return None
+                return self._hit_at_limit(db, key, limit, window, now)
+        except (sqlite3.Error, OSError) as e:  # OSError: the folder is unusable, or a writer timed out
             raise StorageUnavailable(
                 gettext_noop("The rate limiter is unavailable; please try again shortly.")
             ) from e
+
+    @staticmethod
+    def _hit_at_limit(
+        db: sqlite3.Connection, key: str, limit: int, window: float, now: float
+    ) -> float | None:
+        # A key with as many rows as its limit: its rows past the window go,
+        # and what is left, the window itself, is counted again.
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM hits WHERE key = ? AND at <= ?", (key, now - window))
+            (left,) = db.execute("SELECT n FROM counts WHERE key = ?", (key,)).fetchone()
+            if left >= limit:
+                (oldest,) = db.execute("SELECT min(at) FROM hits WHERE key = ?", (key,)).fetchone()
+                wait = max(0.0, oldest + window - now)
+            else:
+                db.execute("INSERT INTO hits (key, at, until) VALUES (?, ?, ?)", (key, now, now + window))
+                wait = None
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+        return wait
 
     def close(self) -> None:
         self._connections.close()

@@ -133,15 +133,10 @@ class WriteQueue:
         finally:
             self._threads.release()
 
-    def run(self, work: Callable[[sqlite3.Connection], T], *, durable: bool | None) -> T:
+    def run(self, work: Callable[[sqlite3.Connection], T], *, durable: bool) -> T:
         """
         ``work(db)`` inside a ``BEGIN IMMEDIATE`` transaction, in this
         writer's turn; returns what it returns, or raises what it raises.
-
-        ``durable``: committed at synchronous=FULL (on disk when this
-        returns) or NORMAL (may be lost with the power, costs no fsync); or
-        ``None``, at the level the connection was opened with, set by nobody
-        here, for a file whose writes are all of one kind.
 
         Group commit: the writer whose turn comes runs every piece of work
         its process's threads have queued meanwhile, each inside a savepoint,
@@ -181,9 +176,7 @@ class WriteQueue:
         # Never raises: each piece's outcome, failure included, goes back to its writer.
         try:
             db = self._connect()
-            levels = {job.durable for job in batch}
-            if levels != {None}:
-                db.execute(f"PRAGMA synchronous={'FULL' if True in levels else 'NORMAL'}")
+            db.execute(f"PRAGMA synchronous={'FULL' if any(j.durable for j in batch) else 'NORMAL'}")
             db.execute("BEGIN IMMEDIATE")
             try:
                 if len(batch) == 1:  # alone, as most writes are: no savepoint needed
@@ -224,7 +217,7 @@ class _Work:
 
     __slots__ = ("_unfinished", "durable", "error", "result", "work")
 
-    def __init__(self, work: Callable[[sqlite3.Connection], object], durable: bool | None):
+    def __init__(self, work: Callable[[sqlite3.Connection], object], durable: bool):
         self.work, self.durable = work, durable
         self.result, self.error = None, None
         # Held until the work is done: a bare lock, as an Event (a condition

@@ -4,6 +4,7 @@ import contextlib
 import sqlite3
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
@@ -79,6 +80,21 @@ def test_a_burst_from_many_processes_passes_exactly_the_limit(spec):
     key = f"burst-{uuid.uuid4().hex}"
     outcomes = all_at_once(_hit, (spec, key), 16, prepare=_built)
     assert sum(wait is None for wait in outcomes) == 5
+
+
+def _hits_from_threads(window, key) -> list:
+    # Threads of one process share the window object, each with its own connection.
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda _: window.hit(key, limit=23, window=60), range(20)))
+
+
+@pytest.mark.slow
+def test_a_burst_from_the_threads_of_many_processes_passes_exactly_the_limit(tmp_path):
+    key = f"burst-{uuid.uuid4().hex}"
+    outcomes = all_at_once(
+        _hits_from_threads, (("sqlite", str(tmp_path / "t.sqlite3")), key), 4, prepare=_built
+    )
+    assert sum(wait is None for waits in outcomes for wait in waits) == 23
 
 
 def test_an_unreachable_redis_is_a_storage_outage():
