@@ -8,6 +8,7 @@ operators' accounts. Everything is asked of them over HTTP only.
 
 import collections
 import concurrent.futures
+import http.client
 import http.cookiejar
 import json
 import multiprocessing
@@ -280,7 +281,9 @@ def test_sigkill_one_machine_mid_traffic_and_the_other_serves_every_secret(fleet
             elif answer.status >= 500:
                 with lock:
                     server_errors.append((name, answer.status))
-        except OSError as e:  # URLError is one: no answer at all
+        except (OSError, http.client.HTTPException) as e:
+            # No answer at all (URLError is an OSError), or an answer cut off after its
+            # head, when the machine died between writing the head and the body.
             reason = getattr(e, "reason", e)
             with lock:
                 # Refused: sent after the machine died (a load balancer sends it elsewhere).
