@@ -215,7 +215,10 @@ class SQLiteHitWindow(HitWindow):
 
 
 @functools.cache
-def hit_window(redis_url: str, local_path: str) -> HitWindow:
-    """The window for this configuration, built once per process, timed like the stores (/metrics)."""
-    window = RedisHitWindow(redis_url) if redis_url else SQLiteHitWindow(local_path)
+def hit_window(redis_url: str, data_dir: str | os.PathLike) -> HitWindow:
+    """
+    The window for this configuration (Redis, else a file in ``data_dir``),
+    built once per process, timed like the stores (/metrics).
+    """
+    window = RedisHitWindow(redis_url) if redis_url else SQLiteHitWindow(Path(data_dir) / "throttles.sqlite3")
     return instrument_store(window, HitWindow)

@@ -34,7 +34,7 @@ services.secret_create_file(upload=upload)
 cache.set("anything", [1.0])
 from django.conf import settings
 from sharing.ratelimit import hit_window
-hit_window("", str(settings.DATA_DIR / "throttles.sqlite3")).hit("client", limit=5, window=60)
+hit_window("", settings.DATA_DIR).hit("client", limit=5, window=60)
 services.usage_counts()
 """
 

@@ -16,12 +16,11 @@ keying by /128 would hand an attacker 2^64 separate limits.
 
 import functools
 import ipaddress
-from pathlib import Path
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from sharing.ratelimit import HitWindow, hit_window
+from sharing.ratelimit import hit_window
 
 
 @functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of the key
@@ -36,12 +35,6 @@ def client_key(ident: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
-
-
-@functools.lru_cache(maxsize=16)
-def _window(redis_url: str, data_dir: Path) -> HitWindow:
-    # The window's path, made once per configuration rather than per request.
-    return hit_window(redis_url, str(data_dir / "throttles.sqlite3"))
 
 
 class ActionRateThrottle(SimpleRateThrottle):
@@ -64,7 +57,7 @@ class ActionRateThrottle(SimpleRateThrottle):
         if not rate:
             return True
         limit, window = self.parse_rate(rate)
-        self._wait = _window(settings.REDIS_URL, settings.DATA_DIR).hit(
+        self._wait = hit_window(settings.REDIS_URL, settings.DATA_DIR).hit(
             self.get_cache_key(request, view), limit=limit, window=window
         )
         return self._wait is None

@@ -95,7 +95,7 @@ def test_many_clients_do_not_push_each_other_out(throttled, post_json):
     from sharing.api.throttles import RevealRateThrottle
     from sharing.ratelimit import hit_window
 
-    window = hit_window(settings.REDIS_URL, str(settings.DATA_DIR / "throttles.sqlite3"))
+    window = hit_window(settings.REDIS_URL, settings.DATA_DIR)
     for n in range(2000):
         window.hit(
             f"{RevealRateThrottle.scope}:10.{n // 65536}.{n // 256 % 256}.{n % 256}", limit=2, window=60
